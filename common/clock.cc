@@ -56,7 +56,8 @@ TimePoint ScaledClock::Now() const {
 }
 
 std::optional<std::chrono::nanoseconds> ScaledClock::RealDelay(Duration d) const {
-  return std::chrono::nanoseconds(static_cast<int64_t>(static_cast<double>(d.count()) * 1e3 / factor_));
+  return std::chrono::nanoseconds(
+      static_cast<int64_t>(static_cast<double>(d.count()) * 1e3 / factor_));
 }
 
 }  // namespace apsis

@@ -6,12 +6,11 @@
 // runs its io_context; the handler runs on that thread.
 #pragma once
 
-#include <utility>  // before Boost.Asio: Boost 1.74 misses it under C++20
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <functional>
 #include <memory>
+#include <utility>  // before Boost.Asio: Boost 1.74 misses it under C++20
 
 #include "common/clock.h"
 
@@ -27,7 +26,9 @@ class ClockTimer {
   // Calls `handler` once the clock reads `deadline` or later. Replaces (silently drops) any pending
   // wait. The handler is always invoked asynchronously, never from inside this call.
   void WaitUntil(TimePoint deadline, std::function<void()> handler);
-  void WaitFor(Duration d, std::function<void()> handler) { WaitUntil(clock_.Now() + d, std::move(handler)); }
+  void WaitFor(Duration d, std::function<void()> handler) {
+    WaitUntil(clock_.Now() + d, std::move(handler));
+  }
   void Cancel();
   bool pending() const;
 

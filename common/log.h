@@ -4,12 +4,12 @@
 //   LogInfo("job placed", {{"job", job_id}, {"node", node_id}, {"cost_usd", Kv(cost)}});
 #pragma once
 
+#include <fmt/format.h>
+
 #include <initializer_list>
 #include <string>
 #include <string_view>
 #include <utility>
-
-#include <fmt/format.h>
 
 #include "common/status.h"
 

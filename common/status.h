@@ -57,9 +57,13 @@ class [[nodiscard]] Status {
   std::string message_;
 };
 
-inline Status InvalidArgumentError(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+inline Status InvalidArgumentError(std::string m) {
+  return {StatusCode::kInvalidArgument, std::move(m)};
+}
 inline Status NotFoundError(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
-inline Status AlreadyExistsError(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
+inline Status AlreadyExistsError(std::string m) {
+  return {StatusCode::kAlreadyExists, std::move(m)};
+}
 inline Status FailedPreconditionError(std::string m) {
   return {StatusCode::kFailedPrecondition, std::move(m)};
 }
@@ -77,14 +81,16 @@ inline Status DeadlineExceededError(std::string m) {
 inline Status AbortedError(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
 inline Status CancelledError(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 inline Status DataLossError(std::string m) { return {StatusCode::kDataLoss, std::move(m)}; }
-inline Status UnimplementedError(std::string m) { return {StatusCode::kUnimplemented, std::move(m)}; }
+inline Status UnimplementedError(std::string m) {
+  return {StatusCode::kUnimplemented, std::move(m)};
+}
 inline Status InternalError(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
 // Either a T or a non-OK Status.
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     assert(!status_.ok() && "Result constructed from an OK status without a value");
     if (status_.ok()) status_ = InternalError("Result constructed from OK status without value");
@@ -124,11 +130,11 @@ const Status& AsStatus(const Result<T>& r) {
 #define APSIS_CONCAT(a, b) APSIS_CONCAT_INNER(a, b)
 
 // Returns the status of `expr` (a Status or a Result) from the enclosing function if not OK.
-#define RETURN_IF_ERROR(expr)                                                  \
-  do {                                                                         \
-    const auto& apsis_status_or_result_ = (expr);                              \
-    if (!::apsis::internal::AsStatus(apsis_status_or_result_).ok())            \
-      return ::apsis::internal::AsStatus(apsis_status_or_result_);             \
+#define RETURN_IF_ERROR(expr)                                       \
+  do {                                                              \
+    const auto& apsis_status_or_result_ = (expr);                   \
+    if (!::apsis::internal::AsStatus(apsis_status_or_result_).ok()) \
+      return ::apsis::internal::AsStatus(apsis_status_or_result_);  \
   } while (false)
 
 // `ASSIGN_OR_RETURN(auto x, Compute());` declares x from a Result or returns its error.

@@ -128,7 +128,8 @@ Result<TimePoint> ParseRfc3339(std::string_view text) {
     offset_minutes = (oh * 60 + om) * (zone == '-' ? -1 : 1);
   }
   if (!c.AtEnd()) return c.Error("end of text");
-  const int64_t days = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+  const int64_t days =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
   return TimePoint::FromMicros(secs * 1000000 + micros);
 }
@@ -151,9 +152,10 @@ std::string FormatRfc3339(TimePoint t) {
   unsigned month, day;
   CivilFromDays(days, &year, &month, &day);
   char buf[64];
-  int n = std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
-                        static_cast<long long>(year), month, day, static_cast<long long>(rem / 3600),
-                        static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
+  int n =
+      std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld",
+                    static_cast<long long>(year), month, day, static_cast<long long>(rem / 3600),
+                    static_cast<long long>(rem / 60 % 60), static_cast<long long>(rem % 60));
   std::string out(buf, static_cast<size_t>(n));
   if (frac != 0) {
     char fbuf[16];
@@ -168,8 +170,8 @@ std::string FormatRfc3339(TimePoint t) {
 
 Result<Duration> ParseDuration(std::string_view text) {
   auto error = [&](std::string_view why) {
-    return InvalidArgumentError("invalid duration '" + std::string(text) + "': " + std::string(why) +
-                                " (examples: 90s, 15m, 2h, 1d, 250ms, 1h30m)");
+    return InvalidArgumentError("invalid duration '" + std::string(text) + "': " +
+                                std::string(why) + " (examples: 90s, 15m, 2h, 1d, 250ms, 1h30m)");
   };
   if (text.empty()) return error("empty");
   double total_us = 0;

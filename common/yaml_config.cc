@@ -112,8 +112,8 @@ std::string ConfigMap::Enum(const std::string& key, const std::vector<std::strin
   }
   for (const auto& c : choices)
     if (child.Scalar() == c) return c;
-  reader_->Error(child, "'" + KeyPath(key) + "' must be one of " + list + ", got '" +
-                            child.Scalar() + "'");
+  reader_->Error(
+      child, "'" + KeyPath(key) + "' must be one of " + list + ", got '" + child.Scalar() + "'");
   return fallback.value_or(choices.empty() ? "" : choices.front());
 }
 

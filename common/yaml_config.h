@@ -132,8 +132,8 @@ class ConfigMap {
       return std::nullopt;
     }
     if constexpr (std::is_arithmetic_v<T> && !std::is_same_v<T, bool>) {
-      if (range && (static_cast<double>(*value) < range->min ||
-                    static_cast<double>(*value) > range->max)) {
+      if (range &&
+          (static_cast<double>(*value) < range->min || static_cast<double>(*value) > range->max)) {
         reader_->Error(child, "'" + KeyPath(key) + "' = " + child.Scalar() + " is out of range " +
                                   RangeText(*range));
         return std::nullopt;

@@ -40,7 +40,8 @@ TEST(YamlConfigTest, TypoedKeyIsNamedWithLineColumnAndSuggestion) {
   Site site;
   Status s = LoadSite("name: dc1\ngrid_kw: 500\ngpsu: 4\n", &site);
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("site.yaml:3:1: unknown key 'gpsu'"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("site.yaml:3:1: unknown key 'gpsu'"), std::string::npos)
+      << s.message();
   EXPECT_NE(s.message().find("did you mean 'gpus'"), std::string::npos) << s.message();
 }
 
@@ -95,8 +96,9 @@ TEST(YamlConfigTest, NestedPathsAppearInMessages) {
   battery.Required<double>("capacity_wh");
   battery.Finish();
   root.Finish();
-  EXPECT_NE(reader.status().message().find("node.yaml:2:16: 'battery.capacity_wh' must be a number"),
-            std::string::npos)
+  EXPECT_NE(
+      reader.status().message().find("node.yaml:2:16: 'battery.capacity_wh' must be a number"),
+      std::string::npos)
       << reader.status().message();
 }
 
