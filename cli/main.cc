@@ -1,0 +1,14 @@
+// apsisctl: the operators' command line for Apsis.
+#include <CLI/CLI.hpp>
+#include <iostream>
+
+#include "cli/keygen_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"apsisctl: submit and inspect jobs, inspect nodes and contact windows, manage keys"};
+  app.set_version_flag("--version", std::string("apsisctl ") + APSIS_VERSION);
+  app.require_subcommand(1);
+  apsis::cli::AddKeygenCommand(app);
+  CLI11_PARSE(app, argc, argv);
+  return 0;
+}
