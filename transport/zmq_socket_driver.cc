@@ -28,6 +28,20 @@ ZmqSocketDriver::~ZmqSocketDriver() {
 void ZmqSocketDriver::Start() { SchedulePump(); }
 
 bool ZmqSocketDriver::Send(Frames frames) {
+  if (outbox_.empty()) {
+    // Fast path: hand the message to ZeroMQ now. The pump still runs afterwards because a send can
+    // consume the descriptor's edge, and ZMQ_EVENTS must be re-read before waiting again.
+    try {
+      if (zmq::send_multipart(socket_, frames, zmq::send_flags::dontwait)) {
+        SchedulePump();
+        return true;
+      }
+    } catch (const zmq::error_t& e) {
+      if (on_send_error_) on_send_error_(e);
+      SchedulePump();
+      return true;  // dropped for good, like a failed queued send
+    }
+  }
   if (outbox_.size() >= max_queued_) return false;
   outbox_.push_back(std::move(frames));
   SchedulePump();
