@@ -1,0 +1,335 @@
+#include "scheduler/core/candidate_evaluation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace apsis::core {
+
+namespace {
+
+std::string Fmt(const char* fmt, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), fmt, v);
+  return buf;
+}
+
+std::string FormatWatts(double w) {
+  if (std::abs(w) >= 1e6) return Fmt("%.3f MW", w / 1e6);
+  if (std::abs(w) >= 1e3) return Fmt("%.2f kW", w / 1e3);
+  return Fmt("%.0f W", w);
+}
+
+CandidateResult Rejection(Constraint c, std::string reason, bool transient,
+                          int64_t retry_step = -1) {
+  CandidateResult r;
+  r.feasible = false;
+  r.constraint = c;
+  r.reason = std::move(reason);
+  r.transient = transient;
+  r.retry_step = retry_step;
+  return r;
+}
+
+bool Deferrable(const JobSpec& job) {
+  return job.kind == JobKind::kTraining && job.training.deferrable;
+}
+
+// Money terms of running over [s, s + duration) with `battery_wear_wh` drawn from the battery.
+CostBreakdown ComputeCost(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                          const EngineConfig& config, int64_t s, double battery_wear_wh) {
+  const NodeLedger& l = *ctx.ledger;
+  const JobSpec& job = *req.job;
+  const ObjectiveWeights& w = config.weights;
+  const int64_t e = s + ctx.duration_steps;
+  const double it_kw = job.gpus * job.watts_per_gpu / 1000.0;
+  const double node_kw = l.NodeLoadW(it_kw * 1000.0) / 1000.0;
+  const double hours = ctx.duration_steps * l.step_hours();
+  CostBreakdown c;
+  if (l.orbital()) {
+    c.energy_usd = w.orbital_energy_usd_per_kwh * it_kw * hours;
+    c.battery_wear_usd = w.battery_wear_usd_per_kwh * battery_wear_wh / 1000.0;
+  } else {
+    c.energy_usd = w.energy_weight * node_kw * l.PriceIntegral(int(s), int(e));
+    c.carbon_usd = w.carbon_usd_per_kg * node_kw * l.CarbonIntegral(int(s), int(e)) / 1000.0;
+  }
+  const double gb = ctx.stage_bytes / 1e9 + job.output_gb;
+  c.transfer_usd = gb * (l.orbital() ? w.space_transfer_usd_per_gb : w.ground_transfer_usd_per_gb);
+  if (job.kind == JobKind::kInference)
+    c.latency_usd = w.latency_usd_per_ms_hour * ctx.latency_ms * hours;
+  const double delay_h = std::max(0.0, ToSeconds(l.TimeOfStep(s) - req.earliest) / 3600.0);
+  c.delay_usd = delay_h * w.delay_usd_per_hour * (job.priority + 1) *
+                (Deferrable(job) ? w.deferrable_delay_factor : 1.0);
+  return c;
+}
+
+double PolicyScore(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                   const PlacementPolicy& policy, const CostBreakdown& c, int64_t s) {
+  const double delay_h =
+      std::max(0.0, ToSeconds(ctx.ledger->TimeOfStep(s) - req.earliest) / 3600.0);
+  return policy.Score(CandidateScoreInput{c, ctx.latency_ms, delay_h, ctx.node_index});
+}
+
+std::string BatteryReason(const NodeLedger& l, const NodeLedger::BatteryOutcome& b) {
+  const BatteryForecast& bat = l.forecast().battery;
+  const bool eclipse = l.forecast().solar_input_w[b.step] <= 0;
+  const std::string at = FormatRfc3339(l.TimeOfStep(b.step));
+  if (b.constraint == Constraint::kBatteryDischarge) {
+    return "battery discharge " + FormatWatts(b.draw_w) + " > limit " +
+           FormatWatts(bat.max_discharge_w) + " at " + at + (eclipse ? " during eclipse" : "");
+  }
+  return "battery below floor " + Fmt("%.0f", bat.floor_fraction * 100) + " % at " + at +
+         (eclipse ? " during eclipse" : " in sunlight") + " (SoC would be " +
+         Fmt("%.1f", 100.0 * b.soc_wh / bat.capacity_wh) + " %)";
+}
+
+}  // namespace
+
+std::string FormatGb(double bytes) {
+  const double gb = bytes / 1e9;
+  return gb >= 10 ? Fmt("%.0f GB", gb) : Fmt("%.3g GB", gb);
+}
+
+std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeState state,
+                                                    int node_index, const PlacementRequest& req,
+                                                    const PlacementPolicy& policy,
+                                                    NodeCandidateContext* ctx) {
+  const JobSpec& job = *req.job;
+  const NodeSpec& spec = l.spec();
+  const NodeForecast& f = l.forecast();
+  if (state == NodeState::kCordoned || state == NodeState::kDraining || state == NodeState::kDown) {
+    return Rejection(
+        Constraint::kNodeState,
+        "node " + spec.id + " is " + std::string(NodeStateName(state)) + " and takes no new work",
+        true);
+  }
+  if (auto why = policy.ExcludesNode(spec, job)) return Rejection(Constraint::kPolicy, *why, false);
+  if (!job.gpu_type.empty() && job.gpu_type != spec.gpu_type) {
+    return Rejection(Constraint::kGpuType,
+                     "job needs " + job.gpu_type + " GPUs, node has " + spec.gpu_type, false);
+  }
+  if (job.gpus > spec.gpu_count) {
+    return Rejection(Constraint::kGpuCount,
+                     "job needs " + std::to_string(job.gpus) + " GPUs on one node, node has " +
+                         std::to_string(spec.gpu_count),
+                     false);
+  }
+  if (spec.gpu_watts > 0 && job.watts_per_gpu > spec.gpu_watts + 1e-9) {
+    return Rejection(Constraint::kGpuWatts,
+                     "job draws " + FormatWatts(job.watts_per_gpu) + " per GPU, node's GPUs take " +
+                         FormatWatts(spec.gpu_watts),
+                     false);
+  }
+  ctx->ledger = &l;
+  ctx->state = state;
+  ctx->node_index = node_index;
+  ctx->latency_ms = 0;
+  if (!job.region.empty()) {
+    auto it = f.latency_ms.find(job.region);
+    if (it != f.latency_ms.end()) {
+      ctx->latency_ms = it->second;
+    } else if (job.kind == JobKind::kInference) {
+      return Rejection(Constraint::kLatency, "no latency forecast from " + job.region, false);
+    }
+    if (job.kind == JobKind::kInference && ctx->latency_ms > job.inference.latency_slo_ms) {
+      return Rejection(Constraint::kLatency,
+                       "latency " + Fmt("%.0f", ctx->latency_ms) + " ms > SLO " +
+                           Fmt("%.0f", job.inference.latency_slo_ms) + " ms from " + job.region,
+                       false);
+    }
+  }
+  ctx->stage_bytes =
+      req.input_node_id == spec.id ? 0.0 : (job.input_gb + req.resume_stage_gb) * 1e9;
+  const int64_t n = l.steps();
+  std::optional<TimePoint> deadline;
+  if (job.kind == JobKind::kTraining) {
+    const double hours = req.work_gpu_hours / job.gpus;
+    ctx->duration_steps = std::max<int64_t>(1, int64_t(std::ceil(hours / l.step_hours() - 1e-9)));
+    ctx->earliest_step = std::max<int64_t>(0, l.CeilStep(req.earliest));
+    ctx->latest_step = n - ctx->duration_steps;
+    deadline = job.training.deadline;
+    if (deadline) {
+      ctx->latest_step = std::min(ctx->latest_step, l.FloorStep(*deadline) - ctx->duration_steps);
+    }
+    ctx->flexible_start = true;
+  } else {
+    const TimePoint begin = std::max(job.inference.serve_start, req.earliest);
+    const int64_t s = std::max<int64_t>(0, l.CeilStep(begin));
+    const int64_t e = l.CeilStep(job.inference.serve_end);
+    if (e <= s) return Rejection(Constraint::kDeadline, "serving period is already over", false);
+    if (e > n) {
+      return Rejection(Constraint::kHorizon,
+                       "serving period ends " + FormatRfc3339(job.inference.serve_end) +
+                           ", after the forecast horizon " + FormatRfc3339(f.end()),
+                       true);
+    }
+    ctx->duration_steps = e - s;
+    ctx->earliest_step = ctx->latest_step = s;
+    ctx->flexible_start = false;
+  }
+  if (ctx->latest_step < ctx->earliest_step) {
+    if (deadline && l.FloorStep(*deadline) <= n) {
+      return Rejection(Constraint::kDeadline,
+                       Fmt("run of %.1f h", ctx->duration_steps * l.step_hours()) + " from " +
+                           FormatRfc3339(l.TimeOfStep(ctx->earliest_step)) +
+                           " cannot end before deadline " + FormatRfc3339(*deadline),
+                       false);
+    }
+    return Rejection(Constraint::kHorizon,
+                     Fmt("run of %.1f h", ctx->duration_steps * l.step_hours()) + " from " +
+                         FormatRfc3339(l.TimeOfStep(ctx->earliest_step)) +
+                         " does not fit before the forecast horizon " + FormatRfc3339(f.end()),
+                     true);
+  }
+  if (l.orbital() && ctx->stage_bytes > 0) {
+    // Input must be fully uplinked in whole windows that close before the start.
+    double carried = 0;
+    int64_t ready = -1;
+    for (size_t w = 0; w < f.windows.size(); ++w) {
+      if (f.windows[w].aos < req.now) continue;
+      carried += std::max(0.0, l.UplinkFreeBytes(int(w)));
+      if (carried >= ctx->stage_bytes - 1e-6) {
+        ready = l.CeilStep(f.windows[w].los);
+        break;
+      }
+    }
+    if (ready < 0 || ready > ctx->latest_step) {
+      const bool by_deadline = job.kind == JobKind::kInference || (deadline.has_value());
+      std::string limit =
+          job.kind == JobKind::kInference
+              ? "before serving starts at " + FormatRfc3339(l.TimeOfStep(ctx->latest_step))
+          : deadline ? "before deadline " + FormatRfc3339(*deadline) + " (latest start " +
+                           FormatRfc3339(l.TimeOfStep(ctx->latest_step)) + ")"
+                     : "before the forecast horizon " + FormatRfc3339(f.end());
+      return Rejection(Constraint::kUplink,
+                       "no uplink window carries " + FormatGb(ctx->stage_bytes) + " " + limit,
+                       !by_deadline);
+    }
+    ctx->earliest_step = std::max(ctx->earliest_step, ready);
+  }
+  if (l.orbital() && !spec.relay && job.kind == JobKind::kInference) {
+    // Without a relay, an orbital node serves users only while a ground station sees it.
+    TimePoint t = l.TimeOfStep(ctx->earliest_step);
+    const TimePoint end = l.TimeOfStep(ctx->earliest_step + ctx->duration_steps);
+    for (const ContactWindow& w : f.windows) {
+      if (w.aos <= t && w.los > t) t = w.los;
+      if (t >= end) break;
+    }
+    if (t < end) {
+      return Rejection(Constraint::kContact,
+                       "orbital node without relay is out of contact at " + FormatRfc3339(t) +
+                           " during the serving period",
+                       false);
+    }
+  }
+  return std::nullopt;
+}
+
+double ScoreLowerBound(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                       const EngineConfig& config, const PlacementPolicy& policy,
+                       int64_t start_step) {
+  const NodeLedger& l = *ctx.ledger;
+  double wear_wh = 0;
+  if (l.orbital()) {
+    const double it_w = req.job->gpus * req.job->watts_per_gpu;
+    wear_wh = it_w * l.BatteryBoundSteps(int(start_step), int(start_step + ctx.duration_steps)) *
+              l.step_hours() / l.forecast().battery.discharge_efficiency;
+  }
+  return PolicyScore(ctx, req, policy, ComputeCost(ctx, req, config, start_step, wear_wh),
+                     start_step);
+}
+
+CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                                  const EngineConfig& config, const PlacementPolicy& policy,
+                                  int64_t s) {
+  const NodeLedger& l = *ctx.ledger;
+  const JobSpec& job = *req.job;
+  const NodeForecast& f = l.forecast();
+  const int64_t e = s + ctx.duration_steps;
+  if (s < ctx.earliest_step || s > ctx.latest_step) {
+    return Rejection(Constraint::kDeadline,
+                     "start " + FormatRfc3339(l.TimeOfStep(s)) + " is outside the allowed range",
+                     false);
+  }
+  const double it_w = job.gpus * job.watts_per_gpu;
+  if (auto v = l.FirstCapacityViolation(int(s), int(e), job.gpus, l.NodeLoadW(it_w))) {
+    const std::string at = FormatRfc3339(l.TimeOfStep(v->step));
+    std::string reason;
+    if (v->constraint == Constraint::kGpusBusy) {
+      reason = "GPUs busy: " + Fmt("%.0f", v->value) + " needed > " + Fmt("%.0f", v->limit) +
+               " at " + at;
+    } else if (v->constraint == Constraint::kRadiator) {
+      reason = "radiator limit " + FormatWatts(v->limit) + " < heat " + FormatWatts(v->value) +
+               " at " + at;
+    } else {
+      reason =
+          "power " + FormatWatts(v->value) + " > available " + FormatWatts(v->limit) + " at " + at;
+    }
+    return Rejection(v->constraint, reason, true, v->step + 1);
+  }
+  double wear_wh = 0;
+  if (l.orbital()) {
+    NodeLedger::BatteryOutcome b = l.SimulateBattery(int(s), int(e), it_w);
+    if (!b.ok) return Rejection(b.constraint, BatteryReason(l, b), true, b.step + 1);
+    wear_wh = b.extra_discharge_wh;
+  }
+  CandidateResult r;
+  Reservation& res = r.reservation;
+  res.job_id = job.id;
+  res.node_id = l.spec().id;
+  res.start = l.TimeOfStep(s);
+  res.end = l.TimeOfStep(e);
+  res.gpus = job.gpus;
+  res.it_load_w = it_w;
+  res.work_gpu_hours = job.kind == JobKind::kTraining ? req.work_gpu_hours : 0.0;
+  res.input_on_node = ctx.stage_bytes <= 0;
+  if (l.orbital() && ctx.stage_bytes > 0) {
+    double left = ctx.stage_bytes;
+    for (size_t w = 0; w < f.windows.size() && left > 1e-6; ++w) {
+      const ContactWindow& cw = f.windows[w];
+      if (cw.aos < req.now) continue;
+      if (cw.los > res.start) break;
+      const double take = std::min(left, l.UplinkFreeBytes(int(w)));
+      if (take <= 0) continue;
+      res.transfers.push_back(
+          {TransferDirection::kUplink, int(w), cw.station, cw.aos, cw.los, take});
+      left -= take;
+    }
+    if (left > 1e-6) {
+      return Rejection(Constraint::kUplink,
+                       "no uplink window carries " + FormatGb(ctx.stage_bytes) + " before start " +
+                           FormatRfc3339(res.start),
+                       true);
+    }
+  }
+  if (l.orbital() && job.output_gb > 0) {
+    std::optional<TimePoint> deadline;
+    if (job.kind == JobKind::kTraining) deadline = job.training.deadline;
+    const TimePoint limit = deadline ? std::min(*deadline, f.end()) : f.end();
+    double left = job.output_gb * 1e9;
+    for (size_t w = 0; w < f.windows.size() && left > 1e-6; ++w) {
+      const ContactWindow& cw = f.windows[w];
+      if (cw.aos < res.end) continue;
+      if (cw.los > limit) break;
+      const double take = std::min(left, l.DownlinkFreeBytes(int(w)));
+      if (take <= 0) continue;
+      res.transfers.push_back(
+          {TransferDirection::kDownlink, int(w), cw.station, cw.aos, cw.los, take});
+      left -= take;
+    }
+    if (left > 1e-6) {
+      return Rejection(Constraint::kDownlink,
+                       "no downlink window carries " + FormatGb(job.output_gb * 1e9) +
+                           " of output between " + FormatRfc3339(res.end) + " and " +
+                           (deadline ? "deadline " : "the forecast horizon ") +
+                           FormatRfc3339(limit),
+                       !deadline.has_value());
+    }
+  }
+  res.cost = ComputeCost(ctx, req, config, s, wear_wh);
+  r.feasible = true;
+  r.score = PolicyScore(ctx, req, policy, res.cost, s);
+  return r;
+}
+
+}  // namespace apsis::core

@@ -1,0 +1,75 @@
+// Candidate evaluation: can a job run on one node from one start step, and at what cost?
+//
+// This is the planner's side of every hard constraint (the plan checker re-derives them on its
+// own). A CandidateResult is either feasible, with its reservation, or carries the precise
+// constraint that rejected it with the time and the values involved, ready for explanations.
+//
+// Functions are pure over their arguments; thread-compatible.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "scheduler/core/engine_config.h"
+#include "scheduler/core/model.h"
+#include "scheduler/core/node_ledger.h"
+#include "scheduler/core/policy/placement_policy.h"
+
+namespace apsis::core {
+
+// One job as the planner wants to place it now.
+struct PlacementRequest {
+  const JobSpec* job = nullptr;
+  TimePoint now;
+  TimePoint earliest;          // max(now, job.earliest_start, end of a stopping checkpoint)
+  double work_gpu_hours = 0;   // training: remaining work
+  std::string input_node_id;   // node that already holds the input (and checkpoint), if any
+  double resume_stage_gb = 0;  // checkpoint to stage when resuming on another node
+};
+
+struct CandidateResult {
+  bool feasible = false;
+  Constraint constraint = Constraint::kNone;
+  std::string reason;
+  // The rejection may go away by itself (capacity freed, more windows in a later forecast).
+  bool transient = false;
+  // Backfilling hint: the earliest later start step worth trying, or -1.
+  int64_t retry_step = -1;
+  Reservation reservation;  // when feasible
+  double score = 0;         // policy score when feasible
+};
+
+// Everything about a (job, node) pair that does not depend on the start time.
+struct NodeCandidateContext {
+  const NodeLedger* ledger = nullptr;
+  NodeState state = NodeState::kReady;
+  int node_index = 0;
+  double stage_bytes = 0;  // to uplink before start
+  double latency_ms = 0;
+  int64_t duration_steps = 0;
+  int64_t earliest_step = 0;   // including data-ready time on orbital nodes
+  int64_t latest_step = 0;     // last allowed start step (deadline, serving start, horizon)
+  bool flexible_start = true;  // false for inference (fixed serving period)
+};
+
+// Static checks (state, GPU type/count/watts, policy, latency SLO, relay/contact, staging
+// feasibility) and the start-independent context. Returns a rejection when the node is out.
+std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& ledger, NodeState state,
+                                                    int node_index, const PlacementRequest& req,
+                                                    const PlacementPolicy& policy,
+                                                    NodeCandidateContext* ctx);
+
+// O(1) lower bound of the policy score of starting at `start_step` (exact except battery wear).
+double ScoreLowerBound(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                       const EngineConfig& config, const PlacementPolicy& policy,
+                       int64_t start_step);
+
+// Full evaluation of starting at `start_step`.
+CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                                  const EngineConfig& config, const PlacementPolicy& policy,
+                                  int64_t start_step);
+
+// Human-readable "battery below floor 20 % at 2026-12-01T03:14Z during eclipse".
+std::string FormatGb(double bytes);
+
+}  // namespace apsis::core

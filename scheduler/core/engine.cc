@@ -1,0 +1,481 @@
+#include "scheduler/core/engine.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "scheduler/core/engine_records.h"
+
+namespace apsis::core {
+
+namespace {
+
+bool TakesNewWork(NodeState s) { return s == NodeState::kReady || s == NodeState::kOutOfContact; }
+
+}  // namespace
+
+Result<std::unique_ptr<Engine>> Engine::Create(EngineConfig config) {
+  RETURN_IF_ERROR(ValidateEngineConfig(config));
+  ASSIGN_OR_RETURN(auto policy, MakePlacementPolicy(config.policy));
+  return std::unique_ptr<Engine>(new Engine(std::move(config), std::move(policy)));
+}
+
+Engine::Engine(EngineConfig config, std::unique_ptr<PlacementPolicy> policy)
+    : config_(std::move(config)), policy_(std::move(policy)) {}
+
+Engine::~Engine() = default;
+
+Status Engine::AddNode(const NodeSpec& spec) {
+  RETURN_IF_ERROR(ValidateNodeSpec(spec));
+  auto it = nodes_.find(spec.id);
+  if (it == nodes_.end()) {
+    auto rec = std::make_unique<NodeRecord>();
+    rec->spec = spec;
+    nodes_.emplace(spec.id, std::move(rec));
+    return Status::Ok();
+  }
+  NodeRecord& n = *it->second;
+  if (n.spec.kind != spec.kind) {
+    return InvalidArgumentError("node " + spec.id + " cannot change kind; remove it first");
+  }
+  n.spec = spec;
+  if (n.ledger) n.ledger = std::make_unique<NodeLedger>(spec, n.ledger->forecast());
+  n.dirty = true;
+  return Status::Ok();
+}
+
+Status Engine::UpdateForecast(std::string_view node_id, NodeForecast forecast) {
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) {
+    return NotFoundError("forecast for unknown node " + std::string(node_id) + "; AddNode first");
+  }
+  NodeRecord& n = *it->second;
+  RETURN_IF_ERROR(
+      ValidateForecast(n.spec.kind, forecast).WithContext("node " + std::string(node_id)));
+  // Contact windows are re-identified by (station, aos) so staging plans survive a new forecast.
+  std::map<std::pair<std::string, int64_t>, int> window_index;
+  for (size_t w = 0; w < forecast.windows.size(); ++w) {
+    window_index[{forecast.windows[w].station, forecast.windows[w].aos.micros()}] = int(w);
+  }
+  for (const std::string& key : n.reservation_keys) {
+    for (TransferAllocation& t : reservations_[key].transfers) {
+      auto w = window_index.find({t.station, t.aos.micros()});
+      t.window_index = w == window_index.end() ? -1 : w->second;
+    }
+  }
+  n.ledger = std::make_unique<NodeLedger>(n.spec, std::move(forecast));
+  RebuildLedger(n);
+  n.dirty = true;
+  return Status::Ok();
+}
+
+Status Engine::SetNodeState(std::string_view node_id, NodeState state) {
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end()) return NotFoundError("unknown node " + std::string(node_id));
+  if (it->second->state != state) {
+    it->second->state = state;
+    it->second->dirty = true;
+  }
+  return Status::Ok();
+}
+
+Status Engine::Submit(const JobSpec& job) {
+  RETURN_IF_ERROR(ValidateJobSpec(job));
+  if (jobs_.count(job.id)) return AlreadyExistsError("job " + job.id + " was already submitted");
+  auto rec = std::make_unique<JobRecord>();
+  rec->spec = job;
+  rec->seq = next_seq_++;
+  rec->earliest = job.earliest_start;
+  jobs_.emplace(job.id, std::move(rec));
+  return Status::Ok();
+}
+
+Status Engine::Cancel(std::string_view job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("unknown job " + std::string(job_id));
+  JobRecord& j = *it->second;
+  if (j.state == JobState::kSucceeded || j.state == JobState::kFailed ||
+      j.state == JobState::kCancelled || j.state == JobState::kRejected) {
+    return FailedPreconditionError("job " + j.spec.id + " already ended (" +
+                                   std::string(JobStateName(j.state)) + ")");
+  }
+  auto r = reservations_.find(j.spec.id);
+  if (r != reservations_.end()) {
+    queued_actions_.push_back(
+        StopJob{j.spec.id, r->second.node_id, r->second.start, false, "cancelled"});
+  }
+  EraseReservationsOf(j.spec.id);
+  j.state = JobState::kCancelled;
+  return Status::Ok();
+}
+
+Status Engine::OnJobEvent(const JobEvent& ev) {
+  auto it = jobs_.find(ev.job_id);
+  if (it == jobs_.end()) return NotFoundError("event for unknown job " + ev.job_id);
+  JobRecord& j = *it->second;
+  auto r = reservations_.find(ev.job_id);
+  switch (ev.type) {
+    case JobEventType::kStarted:
+      if (r == reservations_.end()) {
+        return FailedPreconditionError("job " + ev.job_id + " started without a reservation");
+      }
+      r->second.running = true;
+      r->second.input_on_node = true;
+      j.state = JobState::kRunning;
+      j.input_node_id = r->second.node_id;
+      return Status::Ok();
+    case JobEventType::kProgress:
+      j.progress_gpu_hours = ev.done_gpu_hours;
+      return Status::Ok();
+    case JobEventType::kCheckpointed:
+      j.checkpointed_gpu_hours = std::max(j.checkpointed_gpu_hours, ev.done_gpu_hours);
+      j.progress_gpu_hours = std::max(j.progress_gpu_hours, ev.done_gpu_hours);
+      return Status::Ok();
+    case JobEventType::kFinished:
+    case JobEventType::kFailed:
+      EraseReservationsOf(ev.job_id);
+      j.state = ev.type == JobEventType::kFinished ? JobState::kSucceeded : JobState::kFailed;
+      return Status::Ok();
+    case JobEventType::kLost:
+      // The node (and its copy of the checkpoint) is gone: restart elsewhere from the last
+      // checkpoint the scheduler knows of, staging input again.
+      EraseReservationsOf(ev.job_id);
+      j.state = JobState::kPending;
+      j.input_node_id.clear();
+      j.resume_stage_gb = j.checkpointed_gpu_hours > 0 ? j.spec.training.checkpoint_gb : 0;
+      j.earliest = std::max(j.earliest, ev.at);
+      return Status::Ok();
+  }
+  return InvalidArgumentError("unknown job event type");
+}
+
+void Engine::RebuildLedger(NodeRecord& node) {
+  if (!node.ledger) return;
+  node.ledger->Clear();
+  std::vector<const Reservation*> rs;
+  for (const std::string& key : node.reservation_keys) rs.push_back(&reservations_[key]);
+  std::sort(rs.begin(), rs.end(), [](const Reservation* a, const Reservation* b) {
+    return a->start != b->start ? a->start < b->start : a->job_id < b->job_id;
+  });
+  for (const Reservation* r : rs) node.ledger->Commit(*r);
+}
+
+void Engine::CommitReservation(Reservation r, const std::string& key) {
+  NodeRecord& node = *nodes_.find(r.node_id)->second;
+  node.ledger->Commit(r);
+  node.reservation_keys.insert(key);
+  reservations_[key] = std::move(r);
+}
+
+void Engine::EraseReservationsOf(const std::string& job_id) {
+  std::set<NodeRecord*> touched;
+  for (const std::string& key : {job_id, job_id + std::string(kStoppingSuffix)}) {
+    auto r = reservations_.find(key);
+    if (r == reservations_.end()) continue;
+    auto n = nodes_.find(r->second.node_id);
+    if (n != nodes_.end()) {
+      n->second->reservation_keys.erase(key);
+      touched.insert(n->second.get());
+    }
+    reservations_.erase(r);
+  }
+  for (NodeRecord* n : touched) RebuildLedger(*n);
+}
+
+Duration Engine::CheckpointDuration(const JobSpec& job, const NodeLedger& ledger) const {
+  if (job.kind != JobKind::kTraining || job.training.checkpoint_gb <= 0) return Duration::zero();
+  const double seconds = job.training.checkpoint_gb / config_.checkpoint_write_gbps;
+  // Whole steps, so the stopping tail occupies the grid the checker sees.
+  const int64_t st = ledger.forecast().step.count();
+  const int64_t us = static_cast<int64_t>(std::ceil(seconds * 1e6 / st)) * st;
+  return Duration(us);
+}
+
+PlacementRequest Engine::MakeRequest(const JobRecord& j, TimePoint now) const {
+  PlacementRequest req;
+  req.job = &j.spec;
+  req.now = now;
+  req.earliest = std::max({now, j.spec.earliest_start, j.earliest});
+  req.work_gpu_hours = j.spec.kind == JobKind::kTraining
+                           ? std::max(1e-9, j.spec.training.gpu_hours - j.checkpointed_gpu_hours)
+                           : 0.0;
+  req.input_node_id = j.input_node_id;
+  req.resume_stage_gb = j.resume_stage_gb;
+  return req;
+}
+
+std::vector<SearchNode> Engine::SearchNodes() const {
+  std::vector<SearchNode> out;
+  out.reserve(nodes_.size());
+  for (const auto& [id, n] : nodes_) out.push_back({&n->spec, n->ledger.get(), n->state});
+  return out;
+}
+
+void Engine::RequeueFromStop(JobRecord& j, const Reservation& res, TimePoint stop_at,
+                             TimePoint resume_at) {
+  if (j.spec.kind == JobKind::kTraining) {
+    const double ran_h = std::max(0.0, ToSeconds(stop_at - res.start) / 3600.0);
+    const double done_here = std::min(res.work_gpu_hours, ran_h * res.gpus);
+    const double total = j.spec.training.gpu_hours;
+    const double before = total - res.work_gpu_hours;
+    j.checkpointed_gpu_hours = std::max(j.checkpointed_gpu_hours, before + done_here);
+    j.resume_stage_gb = j.spec.training.checkpoint_gb;
+  }
+  j.input_node_id = res.node_id;
+  j.earliest = resume_at;
+  j.state = JobState::kPending;
+}
+
+// Re-validates every reservation of a node whose forecast or state changed, in start order,
+// against a ledger rebuilt from scratch.
+void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
+  std::vector<std::string> keys(node.reservation_keys.begin(), node.reservation_keys.end());
+  std::sort(keys.begin(), keys.end(), [&](const std::string& a, const std::string& b) {
+    const Reservation& ra = reservations_[a];
+    const Reservation& rb = reservations_[b];
+    if (ra.running != rb.running) return ra.running;
+    return ra.start != rb.start ? ra.start < rb.start : a < b;
+  });
+  if (node.ledger) node.ledger->Clear();
+  for (const std::string& key : keys) {
+    Reservation res = reservations_[key];
+    JobRecord& job = *jobs_.find(res.job_id)->second;
+    const bool is_tail = res.stopping;
+    auto release = [&](const std::string& why) {
+      node.reservation_keys.erase(key);
+      reservations_.erase(key);
+      if (is_tail) return;
+      plan.actions.push_back(StopJob{res.job_id, node.spec.id, now, false, why});
+      job.state = JobState::kPending;
+    };
+    if (node.state == NodeState::kDown) {
+      // Nothing runs on a down node: running work restarts from its last checkpoint elsewhere.
+      const bool was_running = res.running;
+      release("node " + node.spec.id + " is down");
+      if (!is_tail && was_running) {
+        job.input_node_id.clear();
+        job.resume_stage_gb = job.checkpointed_gpu_hours > 0 ? job.spec.training.checkpoint_gb : 0;
+      }
+      continue;
+    }
+    if (!res.running && !TakesNewWork(node.state)) {
+      release("re-planned: node " + node.spec.id + " is " + std::string(NodeStateName(node.state)));
+      continue;
+    }
+    if (!node.ledger) continue;
+    NodeLedger& l = *node.ledger;
+    // Find the first violated constraint of this reservation given the ones before it.
+    const int s = int(std::clamp<int64_t>(l.FloorStep(res.start), 0, l.steps()));
+    const int e = int(std::clamp<int64_t>(l.CeilStep(res.end), 0, l.steps()));
+    std::optional<int64_t> bad_step;
+    std::string why;
+    if (auto v = l.FirstCapacityViolation(s, e, res.gpus, l.NodeLoadW(res.it_load_w))) {
+      bad_step = v->step;
+      why = std::string(ConstraintName(v->constraint)) + " limit exceeded at " +
+            FormatRfc3339(l.TimeOfStep(v->step));
+    } else if (l.orbital()) {
+      auto b = l.SimulateBattery(s, e, res.it_load_w);
+      if (!b.ok) {
+        bad_step = b.step;
+        why = "battery below floor " +
+              std::to_string(int(std::lround(l.forecast().battery.floor_fraction * 100))) +
+              " % at " + FormatRfc3339(l.TimeOfStep(b.step)) +
+              (l.forecast().solar_input_w[b.step] <= 0 ? " during eclipse" : "");
+        if (b.constraint == Constraint::kBatteryDischarge) {
+          why = "battery discharge limit exceeded at " + FormatRfc3339(l.TimeOfStep(b.step));
+        }
+      }
+    }
+    for (const TransferAllocation& t : res.transfers) {
+      if (bad_step) break;
+      const bool needed = t.direction == TransferDirection::kDownlink || !res.input_on_node;
+      const bool fits =
+          t.window_index >= 0 && (t.direction == TransferDirection::kUplink
+                                      ? l.UplinkFreeBytes(t.window_index)
+                                      : l.DownlinkFreeBytes(t.window_index)) >= t.bytes - 1e-3;
+      if (needed && !fits) {
+        bad_step =
+            t.direction == TransferDirection::kUplink ? l.FloorStep(t.aos) : l.FloorStep(res.end);
+        why = std::string(t.direction == TransferDirection::kUplink ? "uplink" : "downlink") +
+              " window " + t.station + " at " + FormatRfc3339(t.aos) + " no longer carries " +
+              FormatGb(t.bytes);
+      }
+    }
+    if (!bad_step) {
+      l.Commit(res);
+      continue;
+    }
+    if (!res.running || is_tail) {
+      release("re-planned: " + why);
+      continue;
+    }
+    // Running work: stop early enough to finish the checkpoint before the violation.
+    const TimePoint violation_at = l.TimeOfStep(std::max<int64_t>(*bad_step, s));
+    const Duration ckpt = CheckpointDuration(job.spec, l);
+    const bool training = job.spec.kind == JobKind::kTraining;
+    TimePoint stop_at = training ? violation_at - ckpt : violation_at;
+    stop_at = std::max(stop_at, now);
+    stop_at = l.TimeOfStep(l.FloorStep(stop_at));
+    if (stop_at < now) stop_at = l.TimeOfStep(l.CeilStep(now));
+    const TimePoint tail_end = training ? stop_at + ckpt : stop_at;
+    std::string reason = "re-planned: " + why;
+    if (training) {
+      reason += "; checkpoint of " + FormatGb(job.spec.training.checkpoint_gb * 1e9) + " takes " +
+                FormatDuration(ckpt) + ", done by " + FormatRfc3339(tail_end);
+      if (tail_end > violation_at) reason += " (too late to finish before the violation)";
+    }
+    plan.actions.push_back(StopJob{res.job_id, node.spec.id, stop_at, training, reason});
+    node.reservation_keys.erase(key);
+    reservations_.erase(key);
+    RequeueFromStop(job, res, stop_at, tail_end);
+    if (!training) {
+      job.spec.inference.serve_start = std::max(job.spec.inference.serve_start, stop_at);
+      job.input_node_id.clear();
+    }
+    if (tail_end > res.start) {
+      Reservation tail = res;
+      tail.end = tail_end;
+      tail.stopping = true;
+      tail.work_gpu_hours =
+          training ? std::max(0.0, ToSeconds(stop_at - res.start) / 3600.0 * res.gpus) : 0.0;
+      std::erase_if(tail.transfers, [](const TransferAllocation& t) {
+        return t.direction == TransferDirection::kDownlink;
+      });
+      const std::string tail_key = res.job_id + std::string(kStoppingSuffix);
+      l.Commit(tail);
+      node.reservation_keys.insert(tail_key);
+      reservations_[tail_key] = std::move(tail);
+    }
+  }
+}
+
+void Engine::PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan) {
+  const PlacementRequest req = MakeRequest(job, now);
+  SearchOutcome found = SearchPlacement(SearchNodes(), req, config_, *policy_, false);
+  if (found.best) {
+    Reservation r = std::move(found.best->reservation);
+    plan.actions.push_back(StartJob{r.job_id, r.node_id, r.start, r.end, r.work_gpu_hours});
+    plan.outcomes.push_back({job.spec.id, OutcomeKind::kPlaced, Constraint::kNone,
+                             "placed on " + r.node_id + " at " + FormatRfc3339(r.start)});
+    job.state = JobState::kPlaced;
+    job.last_reason.clear();
+    CommitReservation(std::move(r), job.spec.id);
+    return;
+  }
+  if (config_.enable_preemption && TryPreemption(job, now, plan)) return;
+  job.last_reason = found.reason;
+  if (found.transient) {
+    plan.outcomes.push_back(
+        {job.spec.id, OutcomeKind::kRetryLater, found.constraint, found.reason});
+    return;
+  }
+  job.state = JobState::kRejected;
+  plan.actions.push_back(Reject{job.spec.id, found.constraint, found.reason});
+  plan.outcomes.push_back({job.spec.id, OutcomeKind::kInfeasible, found.constraint, found.reason});
+}
+
+// Frees lower-priority preemptible training on one node at a time (lowest priority, latest
+// start first) until the job fits; picks the node needing the fewest victims, then the best
+// score. Only for jobs that would otherwise miss a deadline or an SLO.
+bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
+  const bool urgent = job.spec.kind == JobKind::kInference || job.spec.training.deadline;
+  if (!urgent) return false;
+  const PlacementRequest req = MakeRequest(job, now);
+  struct Choice {
+    NodeRecord* node = nullptr;
+    std::vector<std::string> victims;
+    double score = 0;
+  };
+  std::optional<Choice> best;
+  for (auto& [id, node] : nodes_) {
+    if (!node->ledger || !TakesNewWork(node->state)) continue;
+    std::vector<const Reservation*> victims;
+    for (const std::string& key : node->reservation_keys) {
+      const Reservation& r = reservations_[key];
+      const JobRecord& other = *jobs_.find(r.job_id)->second;
+      if (r.stopping || other.spec.kind != JobKind::kTraining || !other.spec.training.preemptible ||
+          other.spec.priority >= job.spec.priority) {
+        continue;
+      }
+      victims.push_back(&r);
+    }
+    if (victims.empty()) continue;
+    std::sort(victims.begin(), victims.end(), [&](const Reservation* a, const Reservation* b) {
+      const int pa = jobs_.find(a->job_id)->second->spec.priority;
+      const int pb = jobs_.find(b->job_id)->second->spec.priority;
+      if (pa != pb) return pa < pb;
+      return a->start != b->start ? a->start > b->start : a->job_id < b->job_id;
+    });
+    NodeLedger trial = *node->ledger;
+    std::set<std::string> removed;
+    for (const Reservation* v : victims) {
+      removed.insert(v->job_id);
+      if (best && removed.size() > best->victims.size()) break;
+      trial.Clear();
+      for (const std::string& key : node->reservation_keys) {
+        const Reservation& r = reservations_[key];
+        if (!removed.count(r.job_id)) {
+          trial.Commit(r);
+        } else if (r.running) {
+          Reservation tail = r;  // keeps running until its checkpoint is written
+          tail.end = std::max(r.start,
+                              now + CheckpointDuration(jobs_.find(r.job_id)->second->spec, trial));
+          if (tail.end > tail.start) trial.Commit(tail);
+        }
+      }
+      SearchOutcome o =
+          SearchPlacement({{&node->spec, &trial, node->state}}, req, config_, *policy_, false);
+      if (o.best) {
+        if (!best || removed.size() < best->victims.size() ||
+            (removed.size() == best->victims.size() && o.best->score < best->score)) {
+          best = Choice{node.get(), {removed.begin(), removed.end()}, o.best->score};
+        }
+        break;
+      }
+    }
+  }
+  if (!best) return false;
+  NodeRecord& node = *best->node;
+  for (const std::string& vid : best->victims) {
+    JobRecord& v = *jobs_.find(vid)->second;
+    Reservation res = reservations_[vid];
+    const std::string why = "preempted by higher-priority job " + job.spec.id + " (priority " +
+                            std::to_string(job.spec.priority) + " > " +
+                            std::to_string(v.spec.priority) + ")";
+    node.reservation_keys.erase(vid);
+    reservations_.erase(vid);
+    if (res.running) {
+      const Duration ckpt = CheckpointDuration(v.spec, *node.ledger);
+      plan.actions.push_back(StopJob{vid, node.spec.id, now, true, why});
+      RequeueFromStop(v, res, now, now + ckpt);
+      Reservation tail = res;
+      tail.end = std::max(res.start, now + ckpt);
+      tail.stopping = true;
+      tail.work_gpu_hours = std::max(0.0, ToSeconds(now - res.start) / 3600.0 * res.gpus);
+      std::erase_if(tail.transfers, [](const TransferAllocation& t) {
+        return t.direction == TransferDirection::kDownlink;
+      });
+      if (tail.end > tail.start) {
+        node.reservation_keys.insert(vid + std::string(kStoppingSuffix));
+        reservations_[vid + std::string(kStoppingSuffix)] = std::move(tail);
+      }
+    } else {
+      plan.actions.push_back(StopJob{vid, node.spec.id, now, false, why});
+      v.state = JobState::kPending;
+    }
+    plan.outcomes.push_back({vid, OutcomeKind::kRetryLater, Constraint::kGpusBusy, why});
+  }
+  RebuildLedger(node);
+  SearchOutcome o =
+      SearchPlacement({{&node.spec, node.ledger.get(), node.state}}, req, config_, *policy_, false);
+  if (!o.best) return false;  // cannot happen: same ledger state as the trial
+  Reservation r = std::move(o.best->reservation);
+  plan.actions.push_back(StartJob{r.job_id, r.node_id, r.start, r.end, r.work_gpu_hours});
+  std::string msg = "placed on " + r.node_id + " at " + FormatRfc3339(r.start) + " by preempting";
+  for (const std::string& v : best->victims) msg += " " + v;
+  plan.outcomes.push_back({job.spec.id, OutcomeKind::kPlaced, Constraint::kNone, msg});
+  job.state = JobState::kPlaced;
+  CommitReservation(std::move(r), job.spec.id);
+  return true;
+}
+
+}  // namespace apsis::core

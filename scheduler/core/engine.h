@@ -1,0 +1,143 @@
+// Engine: the placement engine of Apsis — the one entry point the daemon and the simulator use.
+//
+// The engine holds the fleet model (node specs, states, forecasts), the job queue and the
+// reservations, and turns them into actions with Plan(now):
+//   StartJob{node, at}    reserve and start (time-tagged; supersedes an earlier StartJob of the
+//   job) StopJob{checkpoint}   stop at `at` (with a checkpoint when asked); for a job that has not
+//                         started yet it cancels the pending StartJob
+//   Reject{reason}        the job can never be placed as specified
+// It is pure and deterministic: no I/O, no clock reads, no randomness. `now` is passed in, every
+// container is iterated in sorted-id order, so the same calls produce a byte-identical plan.
+//
+// Typical daemon loop (all calls on the daemon's event-loop thread):
+//   auto engine = Engine::Create(config).value();
+//   engine->AddNode(spec);                  // on agent Hello
+//   engine->UpdateForecast(id, forecast);   // on agent Forecast
+//   engine->SetNodeState(id, kCordoned);    // on `apsisctl drain/cordon`, heartbeat loss (kDown)
+//   engine->Submit(job);                    // on client submit
+//   engine->OnJobEvent(event);              // on agent JobEvent
+//   PlanResult plan = engine->Plan(clock.Now()).value();  // after any of the above, or on a timer
+//   ... send plan.actions to agents; plan.outcomes to clients and metrics
+//   engine->Explain(job_id, now)            // `apsisctl explain`
+//
+// Re-planning: UpdateForecast and SetNodeState mark the node; the next Plan() re-validates every
+// reservation on it. Running training that would violate a constraint gets StopJob{checkpoint}
+// early enough for the checkpoint to finish before the violation and is re-placed from that
+// checkpoint; a running training job migrates only if the saving exceeds the migration cost.
+//
+// Thread-safety: not thread-safe; own it from one thread (Explain is const and may run
+// concurrently only with other const calls).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+#include "common/time.h"
+#include "scheduler/core/engine_config.h"
+#include "scheduler/core/model.h"
+#include "scheduler/core/node_ledger.h"
+#include "scheduler/core/placement_search.h"
+#include "scheduler/core/plan_checker.h"
+#include "scheduler/core/policy/placement_policy.h"
+
+namespace apsis::core {
+
+struct PlanResult {
+  std::vector<Action> actions;
+  std::vector<JobOutcome> outcomes;  // one per job considered in this Plan()
+};
+
+// One node as seen by Explain: the best candidate on it with its cost breakdown, or the precise
+// constraint that rejected it.
+struct CandidateExplanation {
+  std::string node_id;
+  bool feasible = false;
+  bool chosen = false;  // the node the job is (or would be) placed on
+  bool pruned = false;  // feasible-or-not unknown: its cost lower bound could not win
+  TimePoint start;
+  TimePoint end;
+  CostBreakdown cost;
+  double score = 0;
+  Constraint constraint = Constraint::kNone;
+  std::string reason;
+};
+
+struct PlacementExplanation {
+  std::string job_id;
+  JobState state = JobState::kPending;
+  std::string placed_on;                       // current reservation's node, if any
+  OutcomeKind outcome = OutcomeKind::kPlaced;  // what placing it now would give
+  std::string summary;
+  std::vector<CandidateExplanation> candidates;  // feasible by score, then rejected by node id
+  std::string ToString() const;
+};
+
+class Engine {
+ public:
+  static Result<std::unique_ptr<Engine>> Create(EngineConfig config);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Registers a node (or replaces its spec). It takes work once it has a forecast.
+  Status AddNode(const NodeSpec& spec);
+  Status UpdateForecast(std::string_view node_id, NodeForecast forecast);
+  Status SetNodeState(std::string_view node_id, NodeState state);
+
+  Status Submit(const JobSpec& job);
+  // Cancels a job; if it was placed or running, the next Plan() emits StopJob{checkpoint=false}.
+  Status Cancel(std::string_view job_id);
+  Status OnJobEvent(const JobEvent& event);
+
+  // Re-plans changed nodes, then places pending jobs (priority order for most policies).
+  Result<PlanResult> Plan(TimePoint now);
+
+  // Every node's best candidate or rejection for `job_id`, as if it were placed at `now`.
+  Result<PlacementExplanation> Explain(std::string_view job_id, TimePoint now) const;
+
+  // Current reservations (including the tails of jobs that are stopping), sorted by job id.
+  std::vector<Reservation> Reservations() const;
+  Result<JobState> GetJobState(std::string_view job_id) const;
+  // Everything the independent checker needs to validate the current plan.
+  FleetSnapshot Snapshot(TimePoint now) const;
+  const PlacementPolicy& policy() const { return *policy_; }
+  // Bytes held by node ledgers and by reservations (for the memory benchmark).
+  size_t LedgerMemoryBytes() const;
+  size_t ReservationMemoryBytes() const;
+
+ private:
+  struct NodeRecord;
+  struct JobRecord;
+
+  explicit Engine(EngineConfig config, std::unique_ptr<PlacementPolicy> policy);
+
+  PlacementRequest MakeRequest(const JobRecord& job, TimePoint now) const;
+  std::vector<SearchNode> SearchNodes() const;
+  void RebuildLedger(NodeRecord& node);
+  void CommitReservation(Reservation r, const std::string& key);
+  void EraseReservationsOf(const std::string& job_id);
+  void RequeueFromStop(JobRecord& job, const Reservation& res, TimePoint stop_at,
+                       TimePoint resume_at);
+  Duration CheckpointDuration(const JobSpec& job, const NodeLedger& ledger) const;
+  void ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan);
+  void PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan);
+  bool TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan);
+  void ConsiderMigration(const std::set<std::string>& nodes, TimePoint now, PlanResult& plan);
+
+  EngineConfig config_;
+  std::unique_ptr<PlacementPolicy> policy_;
+  std::map<std::string, std::unique_ptr<NodeRecord>, std::less<>> nodes_;
+  std::map<std::string, std::unique_ptr<JobRecord>, std::less<>> jobs_;
+  // Keyed by job id; a stopping job's tail (running until its checkpoint is written) is keyed
+  // "<job id>/stopping" so it can coexist with the job's next reservation.
+  std::map<std::string, Reservation, std::less<>> reservations_;
+  std::vector<Action> queued_actions_;  // from Cancel(), emitted by the next Plan()
+  uint64_t next_seq_ = 0;
+};
+
+}  // namespace apsis::core

@@ -1,0 +1,271 @@
+// Engine::Plan, migration, Explain and read-only views (engine.cc holds the model updates).
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "scheduler/core/engine.h"
+#include "scheduler/core/engine_records.h"
+
+namespace apsis::core {
+
+namespace {
+
+std::string Dollars(double v) {
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "$%.2f", v);
+  return buf;
+}
+}  // namespace
+
+Result<PlanResult> Engine::Plan(TimePoint now) {
+  PlanResult plan;
+  plan.actions = std::move(queued_actions_);
+  queued_actions_.clear();
+  // Tails of stopped jobs end once their checkpoint is written.
+  std::set<NodeRecord*> to_rebuild;
+  for (auto it = reservations_.begin(); it != reservations_.end();) {
+    if (it->second.stopping && it->second.end <= now) {
+      auto n = nodes_.find(it->second.node_id);
+      if (n != nodes_.end()) {
+        n->second->reservation_keys.erase(it->first);
+        to_rebuild.insert(n->second.get());
+      }
+      it = reservations_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  for (NodeRecord* n : to_rebuild) RebuildLedger(*n);
+
+  std::set<std::string> replanned;
+  for (auto& [id, node] : nodes_) {
+    if (!node->dirty) continue;
+    ReplanNode(*node, now, plan);
+    node->dirty = false;
+    replanned.insert(id);
+  }
+
+  // Pending jobs; preemption victims become pending and get a second pass.
+  std::map<std::string, int> attempts;
+  for (int pass = 0; pass < 3; ++pass) {
+    std::vector<JobRecord*> pending;
+    for (auto& [id, j] : jobs_) {
+      if (j->state == JobState::kPending && attempts[id] < 2) pending.push_back(j.get());
+    }
+    if (pending.empty()) break;
+    const bool by_priority = policy_->OrdersQueueByPriority();
+    std::sort(pending.begin(), pending.end(), [&](const JobRecord* a, const JobRecord* b) {
+      if (by_priority && a->spec.priority != b->spec.priority) {
+        return a->spec.priority > b->spec.priority;
+      }
+      return a->seq < b->seq;
+    });
+    bool requeued = false;
+    for (JobRecord* j : pending) {
+      if (j->state != JobState::kPending) continue;
+      ++attempts[j->spec.id];
+      const size_t before = plan.actions.size();
+      PlaceJob(*j, now, plan);
+      for (size_t a = before; a < plan.actions.size(); ++a) {
+        if (std::holds_alternative<StopJob>(plan.actions[a])) requeued = true;
+      }
+    }
+    if (!requeued) break;
+  }
+  if (config_.enable_migration && !replanned.empty()) ConsiderMigration(replanned, now, plan);
+  return plan;
+}
+
+// A running training job on a node whose forecast changed moves only when the cost saved on its
+// remaining work exceeds the migration cost (checkpoint transfer + progress lost while
+// checkpointing and restoring).
+void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint now,
+                               PlanResult& plan) {
+  for (const std::string& nid : node_ids) {
+    NodeRecord& node = *nodes_.find(nid)->second;
+    if (!node.ledger) continue;
+    const std::vector<std::string> keys(node.reservation_keys.begin(), node.reservation_keys.end());
+    for (const std::string& key : keys) {
+      const Reservation res = reservations_[key];
+      JobRecord& j = *jobs_.find(res.job_id)->second;
+      if (!res.running || res.stopping || j.spec.kind != JobKind::kTraining || res.end <= now ||
+          res.start >= now) {
+        continue;
+      }
+      const Duration ckpt = CheckpointDuration(j.spec, *node.ledger);
+      const double left = ToSeconds(res.end - now) / ToSeconds(res.end - res.start);
+      const double stay_usd = res.cost.total() * left;
+      JobRecord moved = j;
+      RequeueFromStop(moved, res, now, now + ckpt);
+      const PlacementRequest req = MakeRequest(moved, now);
+      std::vector<SearchNode> others;
+      for (const SearchNode& s : SearchNodes()) {
+        if (s.spec->id != nid) others.push_back(s);
+      }
+      SearchOutcome o = SearchPlacement(others, req, config_, *policy_, false);
+      if (!o.best) continue;
+      const bool space = node.ledger->orbital() ||
+                         nodes_.find(o.best->reservation.node_id)->second->ledger->orbital();
+      const double migration_usd =
+          j.spec.training.checkpoint_gb * (space ? config_.weights.space_transfer_usd_per_gb
+                                                 : config_.weights.ground_transfer_usd_per_gb) +
+          ToSeconds(ckpt) / 3600.0 * 2 * res.gpus * config_.weights.gpu_hour_value_usd;
+      const double saving = stay_usd - o.best->reservation.cost.total();
+      if (!(saving > migration_usd)) continue;
+      const std::string why = "migrating to " + o.best->reservation.node_id + ": saves " +
+                              Dollars(saving) + " > migration cost " + Dollars(migration_usd);
+      plan.actions.push_back(StopJob{j.spec.id, nid, now, true, why});
+      node.reservation_keys.erase(key);
+      reservations_.erase(key);
+      Reservation tail = res;
+      tail.end = std::max(res.start, now + ckpt);
+      tail.stopping = true;
+      tail.work_gpu_hours = std::max(0.0, ToSeconds(now - res.start) / 3600.0 * res.gpus);
+      std::erase_if(tail.transfers, [](const TransferAllocation& t) {
+        return t.direction == TransferDirection::kDownlink;
+      });
+      if (tail.end > tail.start) {
+        node.reservation_keys.insert(j.spec.id + std::string(kStoppingSuffix));
+        reservations_[j.spec.id + std::string(kStoppingSuffix)] = std::move(tail);
+      }
+      RebuildLedger(node);
+      j = std::move(moved);
+      Reservation r = std::move(o.best->reservation);
+      plan.actions.push_back(StartJob{r.job_id, r.node_id, r.start, r.end, r.work_gpu_hours});
+      plan.outcomes.push_back({j.spec.id, OutcomeKind::kPlaced, Constraint::kNone, why});
+      j.state = JobState::kPlaced;
+      CommitReservation(std::move(r), j.spec.id);
+    }
+  }
+}
+
+Result<PlacementExplanation> Engine::Explain(std::string_view job_id, TimePoint now) const {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("unknown job " + std::string(job_id));
+  const JobRecord& j = *it->second;
+  PlacementExplanation ex;
+  ex.job_id = j.spec.id;
+  ex.state = j.state;
+  std::vector<SearchNode> nodes = SearchNodes();
+  // Evaluate the job as if its own reservation were not there.
+  std::unique_ptr<NodeLedger> without_job;
+  auto r = reservations_.find(job_id);
+  if (r != reservations_.end()) {
+    ex.placed_on = r->second.node_id;
+    const NodeRecord& n = *nodes_.find(ex.placed_on)->second;
+    if (n.ledger) {
+      without_job = std::make_unique<NodeLedger>(*n.ledger);
+      without_job->Clear();
+      for (const std::string& key : n.reservation_keys) {
+        if (key != j.spec.id) without_job->Commit(reservations_.find(key)->second);
+      }
+      for (SearchNode& s : nodes) {
+        if (s.spec->id == ex.placed_on) s.ledger = without_job.get();
+      }
+    }
+  }
+  const PlacementRequest req = MakeRequest(j, now);
+  SearchOutcome o = SearchPlacement(nodes, req, config_, *policy_, true);
+  const std::string chosen =
+      !ex.placed_on.empty() ? ex.placed_on : (o.best ? o.best->reservation.node_id : "");
+  if (o.best) {
+    ex.outcome = OutcomeKind::kPlaced;
+    ex.summary = "best: " + o.best->reservation.node_id + " at " +
+                 FormatRfc3339(o.best->reservation.start) + ", cost " +
+                 Dollars(o.best->reservation.cost.total()) + " (policy " +
+                 std::string(policy_->name()) + ")";
+  } else {
+    ex.outcome = o.transient ? OutcomeKind::kRetryLater : OutcomeKind::kInfeasible;
+    ex.summary = o.reason;
+  }
+  for (NodeVerdict& v : o.verdicts) {
+    CandidateExplanation c;
+    c.node_id = v.node_id;
+    c.feasible = v.result.feasible;
+    c.pruned = v.pruned;
+    c.chosen = v.node_id == chosen;
+    if (c.feasible) {
+      c.start = v.result.reservation.start;
+      c.end = v.result.reservation.end;
+      c.cost = v.result.reservation.cost;
+      c.score = v.result.score;
+    } else {
+      c.constraint = v.result.constraint;
+      c.reason = v.result.reason;
+    }
+    ex.candidates.push_back(std::move(c));
+  }
+  return ex;
+}
+
+std::string PlacementExplanation::ToString() const {
+  std::string out = "job " + job_id + " (" + std::string(JobStateName(state)) + ")";
+  if (!placed_on.empty()) out += " placed on " + placed_on;
+  out += ": " + summary + "\n";
+  for (const CandidateExplanation& c : candidates) {
+    out += c.chosen ? "* " : "  ";
+    out += c.node_id + ": ";
+    if (c.feasible) {
+      out += "start " + FormatRfc3339(c.start) + " end " + FormatRfc3339(c.end) + " total " +
+             Dollars(c.cost.total()) + " = energy " + Dollars(c.cost.energy_usd) + " + carbon " +
+             Dollars(c.cost.carbon_usd) + " + battery " + Dollars(c.cost.battery_wear_usd) +
+             " + transfer " + Dollars(c.cost.transfer_usd) + " + latency " +
+             Dollars(c.cost.latency_usd) + " + delay " + Dollars(c.cost.delay_usd);
+    } else if (c.pruned) {
+      out += "not evaluated (cost lower bound cannot win)";
+    } else {
+      out += "rejected [" + std::string(ConstraintName(c.constraint)) + "] " + c.reason;
+    }
+    out += "\n";
+  }
+  return out;
+}
+
+std::vector<Reservation> Engine::Reservations() const {
+  std::vector<Reservation> out;
+  out.reserve(reservations_.size());
+  for (const auto& [key, r] : reservations_) out.push_back(r);
+  return out;
+}
+
+Result<JobState> Engine::GetJobState(std::string_view job_id) const {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return NotFoundError("unknown job " + std::string(job_id));
+  return it->second->state;
+}
+
+FleetSnapshot Engine::Snapshot(TimePoint now) const {
+  FleetSnapshot s;
+  s.now = now;
+  for (const auto& [id, n] : nodes_) {
+    NodeSnapshot ns;
+    ns.spec = n->spec;
+    ns.state = n->state;
+    if (n->ledger) ns.forecast = n->ledger->forecast();
+    s.nodes.push_back(std::move(ns));
+  }
+  for (const auto& [id, j] : jobs_) s.jobs.push_back(j->spec);
+  s.reservations = Reservations();
+  return s;
+}
+
+size_t Engine::LedgerMemoryBytes() const {
+  size_t n = 0;
+  for (const auto& [id, node] : nodes_) {
+    if (node->ledger) n += node->ledger->MemoryBytes();
+  }
+  return n;
+}
+
+size_t Engine::ReservationMemoryBytes() const {
+  // std::map node overhead (~4 pointers + colour) plus the value and its heap parts.
+  size_t n = 0;
+  for (const auto& [key, r] : reservations_) {
+    n += 48 + key.capacity() + sizeof(Reservation) + r.job_id.capacity() + r.node_id.capacity() +
+         r.transfers.capacity() * sizeof(TransferAllocation);
+    for (const TransferAllocation& t : r.transfers) n += t.station.capacity();
+  }
+  return n;
+}
+
+}  // namespace apsis::core

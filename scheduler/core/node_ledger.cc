@@ -1,0 +1,231 @@
+#include "scheduler/core/node_ledger.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace apsis::core {
+
+namespace {
+// The planner keeps a small safety margin so that the independent checker, which sums in a
+// different order and in double precision, never sees a plan as over the limit.
+constexpr double kPowerMarginW = 0.01;
+}  // namespace
+
+NodeLedger::NodeLedger(const NodeSpec& spec, NodeForecast forecast)
+    : spec_(spec), forecast_(std::move(forecast)) {
+  steps_ = forecast_.steps();
+  step_hours_ = ToSeconds(forecast_.step) / 3600.0;
+  price_prefix_.assign(steps_ + 1, 0.0);
+  carbon_prefix_.assign(steps_ + 1, 0.0);
+  for (int i = 0; i < steps_; ++i) {
+    const double p = forecast_.price_usd_per_kwh.empty() ? 0.0 : forecast_.price_usd_per_kwh[i];
+    const double c = forecast_.carbon_g_per_kwh.empty() ? 0.0 : forecast_.carbon_g_per_kwh[i];
+    price_prefix_[i + 1] = price_prefix_[i] + p * step_hours_;
+    carbon_prefix_[i + 1] = carbon_prefix_[i] + c * step_hours_;
+  }
+  const size_t nw = forecast_.windows.size();
+  up_cap_.resize(nw);
+  down_cap_.resize(nw);
+  for (size_t w = 0; w < nw; ++w) {
+    const ContactWindow& cw = forecast_.windows[w];
+    up_cap_[w] = ToSeconds(cw.duration()) * cw.uplink_bps / 8.0;
+    down_cap_[w] = ToSeconds(cw.duration()) * cw.downlink_bps / 8.0;
+  }
+  Clear();
+}
+
+void NodeLedger::Clear() {
+  headroom_w_.resize(steps_);
+  for (int i = 0; i < steps_; ++i) headroom_w_[i] = static_cast<float>(CapacityLimitW(i));
+  used_gpus_.assign(steps_, 0);
+  const int blocks = (steps_ + kBlock - 1) / kBlock;
+  block_min_headroom_w_.assign(blocks, 0.0f);
+  block_max_used_gpus_.assign(blocks, 0);
+  RefreshBlocks(0, steps_);
+  up_used_.assign(up_cap_.size(), 0.0);
+  down_used_.assign(down_cap_.size(), 0.0);
+  if (orbital()) {
+    used_it_w_.assign(steps_, 0.0f);
+    soc_wh_.assign(steps_ + 1, forecast_.battery.initial_soc_wh);
+    bound_prefix_.assign(steps_ + 1, 0);
+    RecomputeBattery(0);
+  }
+}
+
+double NodeLedger::CapacityLimitW(int i) const {
+  double limit = forecast_.power_available_w[i];
+  if (orbital()) limit = std::min(limit, forecast_.radiator_limit_w[i] - spec_.bus_load_w);
+  return limit;
+}
+
+int64_t NodeLedger::FloorStep(TimePoint t) const {
+  const int64_t d = (t - forecast_.start).count();
+  const int64_t st = forecast_.step.count();
+  return d >= 0 ? d / st : -((-d + st - 1) / st);
+}
+
+int64_t NodeLedger::CeilStep(TimePoint t) const {
+  const int64_t d = (t - forecast_.start).count();
+  const int64_t st = forecast_.step.count();
+  return d >= 0 ? (d + st - 1) / st : -((-d) / st);
+}
+
+double NodeLedger::NodeLoadW(double it_load_w) const {
+  return orbital() ? it_load_w : it_load_w * spec_.pue;
+}
+
+void NodeLedger::RefreshBlocks(int s, int e) {
+  if (s >= e) return;
+  for (int b = s / kBlock; b * kBlock < e; ++b) {
+    const int lo = b * kBlock, hi = std::min(steps_, lo + kBlock);
+    float mn = std::numeric_limits<float>::infinity();
+    int32_t mx = 0;
+    for (int i = lo; i < hi; ++i) {
+      mn = std::min(mn, headroom_w_[i]);
+      mx = std::max(mx, used_gpus_[i]);
+    }
+    block_min_headroom_w_[b] = mn;
+    block_max_used_gpus_[b] = mx;
+  }
+}
+
+std::optional<NodeLedger::CapacityViolation> NodeLedger::FirstCapacityViolation(
+    int s, int e, int gpus, double node_load_w) const {
+  const int free_gpus = spec_.gpu_count - gpus;
+  const double need = node_load_w + kPowerMarginW;
+  int i = s;
+  while (i < e) {
+    if (i % kBlock == 0 && i + kBlock <= e) {
+      const int b = i / kBlock;
+      if (block_max_used_gpus_[b] <= free_gpus && block_min_headroom_w_[b] >= need) {
+        i += kBlock;
+        continue;
+      }
+    }
+    if (used_gpus_[i] > free_gpus) {
+      return CapacityViolation{i, Constraint::kGpusBusy, double(used_gpus_[i] + gpus),
+                               double(spec_.gpu_count)};
+    }
+    if (headroom_w_[i] < need) {
+      const double used = CapacityLimitW(i) - headroom_w_[i];
+      Constraint c = Constraint::kPower;
+      double limit = forecast_.power_available_w[i];
+      if (orbital() && forecast_.radiator_limit_w[i] - spec_.bus_load_w < limit) {
+        c = Constraint::kRadiator;
+        limit = forecast_.radiator_limit_w[i];
+        return CapacityViolation{i, c, used + node_load_w + spec_.bus_load_w, limit};
+      }
+      return CapacityViolation{i, c, used + node_load_w, limit};
+    }
+    ++i;
+  }
+  return std::nullopt;
+}
+
+int NodeLedger::BatteryBoundSteps(int s, int e) const {
+  if (!orbital()) return 0;
+  return bound_prefix_[e] - bound_prefix_[s];
+}
+
+void NodeLedger::RecomputeBattery(int from) {
+  const BatteryForecast& b = forecast_.battery;
+  const double max_charge = b.max_charge_w > 0 ? b.max_charge_w : 1e300;
+  double soc = soc_wh_[from];
+  for (int i = from; i < steps_; ++i) {
+    const double net = double(forecast_.solar_input_w[i]) - spec_.bus_load_w - used_it_w_[i];
+    if (net > 0) {
+      soc = std::min(b.capacity_wh,
+                     soc + std::min(net, max_charge) * b.charge_efficiency * step_hours_);
+    } else {
+      soc -= (-net) / b.discharge_efficiency * step_hours_;
+    }
+    soc_wh_[i + 1] = soc;
+    bound_prefix_[i + 1] = bound_prefix_[i] + (net <= 0 ? 1 : 0);
+  }
+}
+
+NodeLedger::BatteryOutcome NodeLedger::SimulateBattery(int s, int e, double it_load_w) const {
+  BatteryOutcome out;
+  const BatteryForecast& b = forecast_.battery;
+  const double max_charge = b.max_charge_w > 0 ? b.max_charge_w : 1e300;
+  // Planner-side margin: stay a hair above the floor so the checker's re-simulation agrees.
+  const double floor_wh = b.capacity_wh * b.floor_fraction + 1e-6 * b.capacity_wh + 1e-3;
+  double soc = soc_wh_[s];
+  for (int i = s; i < steps_; ++i) {
+    const double add = i < e ? it_load_w : 0.0;
+    const double base_net = double(forecast_.solar_input_w[i]) - spec_.bus_load_w - used_it_w_[i];
+    const double net = base_net - add;
+    if (net > 0) {
+      soc = std::min(b.capacity_wh,
+                     soc + std::min(net, max_charge) * b.charge_efficiency * step_hours_);
+    } else {
+      const double draw = -net;
+      if (b.max_discharge_w > 0 && draw > b.max_discharge_w - 1e-6 && add > 0) {
+        out.ok = false;
+        out.constraint = Constraint::kBatteryDischarge;
+        out.step = i;
+        out.soc_wh = soc;
+        out.draw_w = draw;
+        return out;
+      }
+      soc -= draw / b.discharge_efficiency * step_hours_;
+    }
+    if (i < e) {
+      out.extra_discharge_wh +=
+          (std::max(0.0, -net) - std::max(0.0, -base_net)) / b.discharge_efficiency * step_hours_;
+    }
+    const bool loaded = used_it_w_[i] > 0 || add > 0;
+    if (loaded && soc < floor_wh) {
+      out.ok = false;
+      out.constraint = Constraint::kBatteryFloor;
+      out.step = i;
+      out.soc_wh = soc;
+      out.draw_w = std::max(0.0, -net);
+      return out;
+    }
+    // Once the state of charge is back on the committed trajectory (clipped at capacity), the
+    // rest of the horizon is what the ledger already validated.
+    if (i >= e - 1 && soc >= soc_wh_[i + 1] - 1e-9) break;
+  }
+  return out;
+}
+
+void NodeLedger::Commit(const Reservation& r) {
+  const int s = static_cast<int>(std::clamp<int64_t>(FloorStep(r.start), 0, steps_));
+  const int e = static_cast<int>(std::clamp<int64_t>(CeilStep(r.end), 0, steps_));
+  const float node_load = static_cast<float>(NodeLoadW(r.it_load_w));
+  for (int i = s; i < e; ++i) {
+    headroom_w_[i] -= node_load;
+    used_gpus_[i] += r.gpus;
+  }
+  RefreshBlocks(s, e);
+  for (const TransferAllocation& t : r.transfers) {
+    if (t.window_index < 0 || t.window_index >= static_cast<int>(up_cap_.size())) continue;
+    if (t.direction == TransferDirection::kUplink) {
+      up_used_[t.window_index] += t.bytes;
+    } else {
+      down_used_[t.window_index] += t.bytes;
+    }
+  }
+  if (orbital() && s < e) {
+    for (int i = s; i < e; ++i) used_it_w_[i] += static_cast<float>(r.it_load_w);
+    RecomputeBattery(s);
+  }
+}
+
+size_t NodeLedger::MemoryBytes() const {
+  auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
+  size_t n = sizeof(*this);
+  n += bytes(forecast_.power_available_w) + bytes(forecast_.price_usd_per_kwh) +
+       bytes(forecast_.carbon_g_per_kwh) + bytes(forecast_.solar_input_w) +
+       bytes(forecast_.sunlit_fraction) + bytes(forecast_.radiator_limit_w) +
+       forecast_.windows.capacity() * sizeof(ContactWindow);
+  n += bytes(headroom_w_) + bytes(used_gpus_) + bytes(block_min_headroom_w_) +
+       bytes(block_max_used_gpus_) + bytes(price_prefix_) + bytes(carbon_prefix_) +
+       bytes(used_it_w_) + bytes(soc_wh_) + bytes(bound_prefix_) + bytes(up_cap_) +
+       bytes(up_used_) + bytes(down_cap_) + bytes(down_used_);
+  return n;
+}
+
+}  // namespace apsis::core

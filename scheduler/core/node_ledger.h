@@ -1,0 +1,105 @@
+// NodeLedger: one node's forecast plus everything already committed on it, on the step grid.
+//
+// The planner asks a ledger "does this job fit on [s, e)?" thousands of times per Plan(), so the
+// ledger keeps flat per-step arrays (power headroom, GPUs in use, battery state of charge), block
+// summaries of them (so a fit test skips 32 steps at a time), prefix sums of price and carbon (so
+// an energy cost is O(1)) and a prefix count of battery-bound steps (so a battery-wear lower
+// bound is O(1)). Contact-window capacity is tracked per window as a shared resource.
+//
+// Not thread-safe: owned and mutated by the engine's single planning thread.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "scheduler/core/model.h"
+
+namespace apsis::core {
+
+class NodeLedger {
+ public:
+  // `forecast` must have passed ValidateForecast for spec.kind.
+  NodeLedger(const NodeSpec& spec, NodeForecast forecast);
+
+  const NodeSpec& spec() const { return spec_; }
+  const NodeForecast& forecast() const { return forecast_; }
+  bool orbital() const { return spec_.kind == NodeKind::kOrbital; }
+  int steps() const { return steps_; }
+  double step_hours() const { return step_hours_; }
+
+  // Step index helpers. FloorStep(t) is the step containing t; CeilStep(t) the first step that
+  // starts at or after t. Both may lie outside [0, steps()].
+  int64_t FloorStep(TimePoint t) const;
+  int64_t CeilStep(TimePoint t) const;
+  TimePoint TimeOfStep(int64_t i) const { return forecast_.start + forecast_.step * i; }
+
+  // Load the node's power system sees for an IT load (× PUE on the ground).
+  double NodeLoadW(double it_load_w) const;
+
+  // First step in [s, e) where `gpus` more GPUs or `node_load_w` more watts do not fit.
+  struct CapacityViolation {
+    int step = 0;
+    Constraint constraint = Constraint::kNone;
+    double value = 0;  // GPUs or watts that would be used
+    double limit = 0;
+  };
+  std::optional<CapacityViolation> FirstCapacityViolation(int s, int e, int gpus,
+                                                          double node_load_w) const;
+
+  // Σ price × step hours over [s, e) in $/kW, and Σ carbon × step hours in g/kW.
+  double PriceIntegral(int s, int e) const { return price_prefix_[e] - price_prefix_[s]; }
+  double CarbonIntegral(int s, int e) const { return carbon_prefix_[e] - carbon_prefix_[s]; }
+  // Steps in [s, e) where the committed load already exceeds solar input, so every extra watt
+  // comes from the battery (orbital; 0 on the ground).
+  int BatteryBoundSteps(int s, int e) const;
+
+  // Simulates the battery with `it_load_w` added over [s, e), from s until the trajectory rejoins
+  // the committed one. Orbital only.
+  struct BatteryOutcome {
+    bool ok = true;
+    Constraint constraint = Constraint::kNone;
+    int step = 0;                   // violating step
+    double soc_wh = 0;              // state of charge after the violating step
+    double draw_w = 0;              // battery draw at the violating step
+    double extra_discharge_wh = 0;  // energy the job takes out of the battery
+  };
+  BatteryOutcome SimulateBattery(int s, int e, double it_load_w) const;
+
+  double UplinkFreeBytes(int w) const { return up_cap_[w] - up_used_[w]; }
+  double DownlinkFreeBytes(int w) const { return down_cap_[w] - down_used_[w]; }
+
+  // Adds a reservation's load, GPUs and window usage. The reservation's times are taken as the
+  // steps they overlap; steps outside the forecast are ignored.
+  void Commit(const Reservation& r);
+  // Forgets every commitment (used before re-committing after a forecast change or a removal).
+  void Clear();
+
+  // Bytes held by this ledger (forecast + dynamic state), for the memory benchmark.
+  size_t MemoryBytes() const;
+
+  static constexpr int kBlock = 32;
+
+ private:
+  double CapacityLimitW(int i) const;
+  void RefreshBlocks(int s, int e);
+  void RecomputeBattery(int from);
+
+  NodeSpec spec_;
+  NodeForecast forecast_;
+  int steps_ = 0;
+  double step_hours_ = 0;
+  std::vector<float> headroom_w_;   // capacity limit − committed node load, per step
+  std::vector<int32_t> used_gpus_;  // per step
+  std::vector<float> block_min_headroom_w_;
+  std::vector<int32_t> block_max_used_gpus_;
+  std::vector<double> price_prefix_;
+  std::vector<double> carbon_prefix_;
+  // Orbital only.
+  std::vector<float> used_it_w_;       // committed IT load per step
+  std::vector<double> soc_wh_;         // SoC at the start of each step, size steps + 1
+  std::vector<int32_t> bound_prefix_;  // prefix count of battery-bound steps
+  std::vector<double> up_cap_, up_used_, down_cap_, down_used_;  // bytes per window
+};
+
+}  // namespace apsis::core
