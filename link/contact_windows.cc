@@ -95,7 +95,17 @@ SatelliteContacts SearchSatellite(const Sgp4& model, const std::vector<GroundSta
       }
       const double lo = std::max(iv.begin, best_t - step_s);
       const double hi = std::min(iv.end, best_t + step_s);
-      const auto [t_max, e_max] = interval_search::Maximize(elevation, lo, hi, 0.02);
+      auto [t_max, e_max] = interval_search::Maximize(elevation, lo, hi, 0.02);
+      // A pass clipped by the horizon may peak at the clipped end, which Brent never evaluates.
+      for (const double edge :
+           {iv.begins_at_start ? iv.begin : -1.0, iv.ends_at_end ? iv.end : -1.0}) {
+        if (edge < 0) continue;
+        const double e = elevation(edge);
+        if (e > e_max) {
+          t_max = edge;
+          e_max = e;
+        }
+      }
       const double rlo = std::max(iv.begin, t_max - step_s);
       const double rhi = std::min(iv.end, t_max + step_s);
       const auto [t_min_range, neg_min_range] = interval_search::Maximize(neg_range, rlo, rhi, 0.1);

@@ -127,6 +127,7 @@ Topocentric::LookAngles Topocentric::Look(const EcefState& sat) const {
   out.elevation_deg = std::asin(u / out.range_km) / kDegToRad;
   double az = std::atan2(e, n) / kDegToRad;
   if (az < 0) az += 360.0;
+  if (az >= 360.0) az = 0.0;  // -0.0 or a tiny negative angle rounds up to exactly 360
   out.azimuth_deg = az;
   out.range_rate_km_s = Dot(rho, sat.v_km_s) / out.range_km;
   return out;
