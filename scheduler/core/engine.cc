@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 #include "scheduler/core/engine_records.h"
 
@@ -225,103 +226,102 @@ void Engine::RequeueFromStop(JobRecord& j, const Reservation& res, TimePoint sto
   j.state = JobState::kPending;
 }
 
-// Re-validates every reservation of a node whose forecast or state changed, in start order,
-// against a ledger rebuilt from scratch.
+// Re-validates a node whose forecast or state changed. Work on down nodes is lost; work not yet
+// started on nodes that take nothing new is re-placed. Then, while the committed state breaks a
+// constraint, one reservation active at the first violation gives way: not-yet-started work is
+// re-placed; running work stops early enough to write its checkpoint before the violation and is
+// re-placed from that checkpoint.
 void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
-  std::vector<std::string> keys(node.reservation_keys.begin(), node.reservation_keys.end());
-  std::sort(keys.begin(), keys.end(), [&](const std::string& a, const std::string& b) {
-    const Reservation& ra = reservations_[a];
-    const Reservation& rb = reservations_[b];
-    if (ra.running != rb.running) return ra.running;
-    return ra.start != rb.start ? ra.start < rb.start : a < b;
-  });
-  if (node.ledger) node.ledger->Clear();
+  const std::vector<std::string> keys(node.reservation_keys.begin(), node.reservation_keys.end());
+  auto release = [&](const std::string& key, const std::string& why) {
+    const Reservation res = reservations_[key];
+    node.reservation_keys.erase(key);
+    reservations_.erase(key);
+    if (res.stopping) return;
+    plan.actions.push_back(StopJob{res.job_id, node.spec.id, now, false, why});
+    jobs_.find(res.job_id)->second->state = JobState::kPending;
+  };
   for (const std::string& key : keys) {
-    Reservation res = reservations_[key];
+    const Reservation& res = reservations_[key];
     JobRecord& job = *jobs_.find(res.job_id)->second;
-    const bool is_tail = res.stopping;
-    auto release = [&](const std::string& why) {
-      node.reservation_keys.erase(key);
-      reservations_.erase(key);
-      if (is_tail) return;
-      plan.actions.push_back(StopJob{res.job_id, node.spec.id, now, false, why});
-      job.state = JobState::kPending;
-    };
     if (node.state == NodeState::kDown) {
       // Nothing runs on a down node: running work restarts from its last checkpoint elsewhere.
-      const bool was_running = res.running;
-      release("node " + node.spec.id + " is down");
-      if (!is_tail && was_running) {
+      if (res.running && !res.stopping) {
         job.input_node_id.clear();
         job.resume_stage_gb = job.checkpointed_gpu_hours > 0 ? job.spec.training.checkpoint_gb : 0;
       }
+      release(key, "node " + node.spec.id + " is down");
       continue;
     }
     if (!res.running && !TakesNewWork(node.state)) {
-      release("re-planned: node " + node.spec.id + " is " + std::string(NodeStateName(node.state)));
+      release(key,
+              "re-planned: node " + node.spec.id + " is " + std::string(NodeStateName(node.state)));
       continue;
     }
-    if (!node.ledger) continue;
-    NodeLedger& l = *node.ledger;
-    // Find the first violated constraint of this reservation given the ones before it.
-    const int s = int(std::clamp<int64_t>(l.FloorStep(res.start), 0, l.steps()));
-    const int e = int(std::clamp<int64_t>(l.CeilStep(res.end), 0, l.steps()));
-    std::optional<int64_t> bad_step;
-    std::string why;
-    if (auto v = l.FirstCapacityViolation(s, e, res.gpus, l.NodeLoadW(res.it_load_w))) {
-      bad_step = v->step;
-      why = std::string(ConstraintName(v->constraint)) + " limit exceeded at " +
-            FormatRfc3339(l.TimeOfStep(v->step));
-    } else if (l.orbital()) {
-      auto b = l.SimulateBattery(s, e, res.it_load_w);
-      if (!b.ok) {
-        bad_step = b.step;
-        why = "battery below floor " +
-              std::to_string(int(std::lround(l.forecast().battery.floor_fraction * 100))) +
-              " % at " + FormatRfc3339(l.TimeOfStep(b.step)) +
-              (l.forecast().solar_input_w[b.step] <= 0 ? " during eclipse" : "");
-        if (b.constraint == Constraint::kBatteryDischarge) {
-          why = "battery discharge limit exceeded at " + FormatRfc3339(l.TimeOfStep(b.step));
-        }
-      }
-    }
+    // Staging through a window the new forecast no longer has.
     for (const TransferAllocation& t : res.transfers) {
-      if (bad_step) break;
       const bool needed = t.direction == TransferDirection::kDownlink || !res.input_on_node;
-      const bool fits =
-          t.window_index >= 0 && (t.direction == TransferDirection::kUplink
-                                      ? l.UplinkFreeBytes(t.window_index)
-                                      : l.DownlinkFreeBytes(t.window_index)) >= t.bytes - 1e-3;
-      if (needed && !fits) {
-        bad_step =
-            t.direction == TransferDirection::kUplink ? l.FloorStep(t.aos) : l.FloorStep(res.end);
-        why = std::string(t.direction == TransferDirection::kUplink ? "uplink" : "downlink") +
-              " window " + t.station + " at " + FormatRfc3339(t.aos) + " no longer carries " +
-              FormatGb(t.bytes);
+      if (needed && t.window_index < 0 && !res.running) {
+        release(key, "re-planned: contact window " + t.station + " at " + FormatRfc3339(t.aos) +
+                         " is no longer forecast");
+        break;
       }
     }
-    if (!bad_step) {
-      l.Commit(res);
-      continue;
+  }
+  RebuildLedger(node);
+  if (!node.ledger) return;
+  NodeLedger& l = *node.ledger;
+  for (size_t guard = 0; guard <= 2 * keys.size(); ++guard) {
+    const auto v = l.FirstCommittedViolation();
+    if (!v) return;
+    const TimePoint at = l.TimeOfStep(v->step);
+    // Who gives way: work not started yet, then the lowest priority, then the latest start.
+    const std::string* victim = nullptr;
+    for (const std::string& key : node.reservation_keys) {
+      const Reservation& r = reservations_[key];
+      if (r.stopping) continue;
+      bool involved;
+      if (v->window >= 0) {
+        involved =
+            std::any_of(r.transfers.begin(), r.transfers.end(),
+                        [&](const TransferAllocation& t) { return t.window_index == v->window; });
+      } else {
+        involved = l.FloorStep(r.start) <= v->step && l.CeilStep(r.end) > v->step;
+      }
+      if (!involved) continue;
+      if (!victim) {
+        victim = &key;
+        continue;
+      }
+      const Reservation& b = reservations_[*victim];
+      const int pr = jobs_.find(r.job_id)->second->spec.priority;
+      const int pb = jobs_.find(b.job_id)->second->spec.priority;
+      const auto rank_r = std::make_tuple(r.running, pr, -r.start.micros());
+      const auto rank_b = std::make_tuple(b.running, pb, -b.start.micros());
+      if (rank_r < rank_b) victim = &key;
     }
-    if (!res.running || is_tail) {
-      release("re-planned: " + why);
+    if (!victim) return;  // only stopping tails left: nothing more can be done
+    const std::string key = *victim;
+    const std::string why = "re-planned: " + v->what;
+    const Reservation res = reservations_[key];
+    if (!res.running) {
+      release(key, why);
+      RebuildLedger(node);
       continue;
     }
     // Running work: stop early enough to finish the checkpoint before the violation.
-    const TimePoint violation_at = l.TimeOfStep(std::max<int64_t>(*bad_step, s));
-    const Duration ckpt = CheckpointDuration(job.spec, l);
+    JobRecord& job = *jobs_.find(res.job_id)->second;
     const bool training = job.spec.kind == JobKind::kTraining;
-    TimePoint stop_at = training ? violation_at - ckpt : violation_at;
-    stop_at = std::max(stop_at, now);
-    stop_at = l.TimeOfStep(l.FloorStep(stop_at));
-    if (stop_at < now) stop_at = l.TimeOfStep(l.CeilStep(now));
+    const Duration ckpt = CheckpointDuration(job.spec, l);
+    TimePoint stop_at = std::max(training ? at - ckpt : at, now);
+    stop_at = l.TimeOfStep(l.CeilStep(stop_at));
+    if (training && stop_at + ckpt > at && at - ckpt >= now) stop_at = at - ckpt;
     const TimePoint tail_end = training ? stop_at + ckpt : stop_at;
-    std::string reason = "re-planned: " + why;
+    std::string reason = why;
     if (training) {
       reason += "; checkpoint of " + FormatGb(job.spec.training.checkpoint_gb * 1e9) + " takes " +
                 FormatDuration(ckpt) + ", done by " + FormatRfc3339(tail_end);
-      if (tail_end > violation_at) reason += " (too late to finish before the violation)";
+      if (tail_end > at) reason += " (too late to finish before the violation)";
     }
     plan.actions.push_back(StopJob{res.job_id, node.spec.id, stop_at, training, reason});
     node.reservation_keys.erase(key);
@@ -332,19 +332,11 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
       job.input_node_id.clear();
     }
     if (tail_end > res.start) {
-      Reservation tail = res;
-      tail.end = tail_end;
-      tail.stopping = true;
-      tail.work_gpu_hours =
-          training ? std::max(0.0, ToSeconds(stop_at - res.start) / 3600.0 * res.gpus) : 0.0;
-      std::erase_if(tail.transfers, [](const TransferAllocation& t) {
-        return t.direction == TransferDirection::kDownlink;
-      });
       const std::string tail_key = res.job_id + std::string(kStoppingSuffix);
-      l.Commit(tail);
+      reservations_[tail_key] = StoppingTail(res, stop_at, tail_end);
       node.reservation_keys.insert(tail_key);
-      reservations_[tail_key] = std::move(tail);
     }
+    RebuildLedger(node);
   }
 }
 
@@ -392,8 +384,8 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
     for (const std::string& key : node->reservation_keys) {
       const Reservation& r = reservations_[key];
       const JobRecord& other = *jobs_.find(r.job_id)->second;
-      if (r.stopping || other.spec.kind != JobKind::kTraining || !other.spec.training.preemptible ||
-          other.spec.priority >= job.spec.priority) {
+      if (r.stopping || r.end <= now || other.spec.kind != JobKind::kTraining ||
+          !other.spec.training.preemptible || other.spec.priority >= job.spec.priority) {
         continue;
       }
       victims.push_back(&r);
@@ -416,9 +408,9 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
         if (!removed.count(r.job_id)) {
           trial.Commit(r);
         } else if (r.running) {
-          Reservation tail = r;  // keeps running until its checkpoint is written
-          tail.end = std::max(r.start,
-                              now + CheckpointDuration(jobs_.find(r.job_id)->second->spec, trial));
+          // Keeps running until its checkpoint is written.
+          const Reservation tail = StoppingTail(
+              r, now, now + CheckpointDuration(jobs_.find(r.job_id)->second->spec, trial));
           if (tail.end > tail.start) trial.Commit(tail);
         }
       }
@@ -447,13 +439,7 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
       const Duration ckpt = CheckpointDuration(v.spec, *node.ledger);
       plan.actions.push_back(StopJob{vid, node.spec.id, now, true, why});
       RequeueFromStop(v, res, now, now + ckpt);
-      Reservation tail = res;
-      tail.end = std::max(res.start, now + ckpt);
-      tail.stopping = true;
-      tail.work_gpu_hours = std::max(0.0, ToSeconds(now - res.start) / 3600.0 * res.gpus);
-      std::erase_if(tail.transfers, [](const TransferAllocation& t) {
-        return t.direction == TransferDirection::kDownlink;
-      });
+      Reservation tail = StoppingTail(res, now, now + ckpt);
       if (tail.end > tail.start) {
         node.reservation_keys.insert(vid + std::string(kStoppingSuffix));
         reservations_[vid + std::string(kStoppingSuffix)] = std::move(tail);

@@ -117,13 +117,7 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
       plan.actions.push_back(StopJob{j.spec.id, nid, now, true, why});
       node.reservation_keys.erase(key);
       reservations_.erase(key);
-      Reservation tail = res;
-      tail.end = std::max(res.start, now + ckpt);
-      tail.stopping = true;
-      tail.work_gpu_hours = std::max(0.0, ToSeconds(now - res.start) / 3600.0 * res.gpus);
-      std::erase_if(tail.transfers, [](const TransferAllocation& t) {
-        return t.direction == TransferDirection::kDownlink;
-      });
+      Reservation tail = StoppingTail(res, now, now + ckpt);
       if (tail.end > tail.start) {
         node.reservation_keys.insert(j.spec.id + std::string(kStoppingSuffix));
         reservations_[j.spec.id + std::string(kStoppingSuffix)] = std::move(tail);

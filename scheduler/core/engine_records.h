@@ -2,6 +2,7 @@
 // Not part of the API; not thread-safe (owned by the Engine).
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <set>
 #include <string>
@@ -32,5 +33,19 @@ struct Engine::JobRecord {
 
 // Key suffix of a stopping job's tail reservation.
 inline const char kStoppingSuffix[] = "/stopping";
+
+// The part of a running reservation that remains while a job stopping at `stop_at` writes its
+// checkpoint until `tail_end`: never longer than the reservation, no output downlink.
+inline Reservation StoppingTail(const Reservation& res, TimePoint stop_at, TimePoint tail_end) {
+  Reservation tail = res;
+  tail.end = std::min(res.end, std::max(res.start, tail_end));
+  tail.stopping = true;
+  const double ran_h = std::max(0.0, ToSeconds(std::min(stop_at, res.end) - res.start) / 3600.0);
+  tail.work_gpu_hours = std::min(res.work_gpu_hours, ran_h * res.gpus);
+  std::erase_if(tail.transfers, [](const TransferAllocation& t) {
+    return t.direction == TransferDirection::kDownlink;
+  });
+  return tail;
+}
 
 }  // namespace apsis::core

@@ -214,6 +214,56 @@ void NodeLedger::Commit(const Reservation& r) {
   }
 }
 
+std::optional<NodeLedger::CommittedViolation> NodeLedger::FirstCommittedViolation() const {
+  std::optional<CommittedViolation> first;
+  auto note = [&](int step, Constraint c, int window, const std::string& what) {
+    if (!first || step < first->step) {
+      first = CommittedViolation{step, c, window, what + " at " + FormatRfc3339(TimeOfStep(step))};
+    }
+  };
+  for (int i = 0; i < steps_; ++i) {
+    if (used_gpus_[i] > spec_.gpu_count) {
+      note(i, Constraint::kGpusBusy, -1, "GPUs over-committed");
+      break;
+    }
+    if (headroom_w_[i] < -kPowerMarginW) {
+      const bool radiator = orbital() && forecast_.radiator_limit_w[i] - spec_.bus_load_w <
+                                             forecast_.power_available_w[i];
+      note(i, radiator ? Constraint::kRadiator : Constraint::kPower, -1,
+           radiator ? "radiator limit exceeded" : "power limit exceeded");
+      break;
+    }
+  }
+  if (orbital()) {
+    const BatteryForecast& b = forecast_.battery;
+    const double floor_wh = b.capacity_wh * b.floor_fraction;
+    for (int i = 0; i < steps_ && (!first || i < first->step); ++i) {
+      if (used_it_w_[i] <= 0) continue;
+      const double net = double(forecast_.solar_input_w[i]) - spec_.bus_load_w - used_it_w_[i];
+      if (b.max_discharge_w > 0 && -net > b.max_discharge_w) {
+        note(i, Constraint::kBatteryDischarge, -1, "battery discharge limit exceeded");
+        break;
+      }
+      if (soc_wh_[i + 1] < floor_wh) {
+        note(i, Constraint::kBatteryFloor, -1,
+             "battery below floor " + std::to_string(int(std::lround(b.floor_fraction * 100))) +
+                 " %");
+        if (first->step == i)
+          first->what += forecast_.solar_input_w[i] <= 0 ? " during eclipse" : " in sunlight";
+        break;
+      }
+    }
+  }
+  for (size_t w = 0; w < up_cap_.size(); ++w) {
+    if (up_used_[w] > up_cap_[w] + 1.0 || down_used_[w] > down_cap_[w] + 1.0) {
+      const int step = int(std::clamp<int64_t>(FloorStep(forecast_.windows[w].aos), 0, steps_ - 1));
+      note(step, up_used_[w] > up_cap_[w] + 1.0 ? Constraint::kUplink : Constraint::kDownlink,
+           int(w), "contact window " + forecast_.windows[w].station + " over capacity");
+    }
+  }
+  return first;
+}
+
 size_t NodeLedger::MemoryBytes() const {
   auto bytes = [](const auto& v) { return v.capacity() * sizeof(v[0]); };
   size_t n = sizeof(*this);

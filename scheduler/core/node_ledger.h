@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "scheduler/core/model.h"
@@ -65,6 +66,17 @@ class NodeLedger {
     double extra_discharge_wh = 0;  // energy the job takes out of the battery
   };
   BatteryOutcome SimulateBattery(int s, int e, double it_load_w) const;
+
+  // First step where what is already committed breaks a limit (after a forecast change):
+  // GPUs, power, radiator, battery floor or discharge rate (at steps with load), or a contact
+  // window carrying more than its capacity (step = the window's AOS step, window set).
+  struct CommittedViolation {
+    int step = 0;
+    Constraint constraint = Constraint::kNone;
+    int window = -1;
+    std::string what;
+  };
+  std::optional<CommittedViolation> FirstCommittedViolation() const;
 
   double UplinkFreeBytes(int w) const { return up_cap_[w] - up_used_[w]; }
   double DownlinkFreeBytes(int w) const { return down_cap_[w] - down_used_[w]; }
