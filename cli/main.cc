@@ -3,12 +3,14 @@
 #include <iostream>
 
 #include "cli/keygen_command.h"
+#include "cli/orbit_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"apsisctl: submit and inspect jobs, inspect nodes and contact windows, manage keys"};
   app.set_version_flag("--version", std::string("apsisctl ") + APSIS_VERSION);
   app.require_subcommand(1);
   apsis::cli::AddKeygenCommand(app);
+  apsis::cli::AddOrbitCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
