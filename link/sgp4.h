@@ -29,6 +29,7 @@ enum class Sgp4Error {
   kPerturbedEccentricity = 3,  // eccentricity after lunar-solar terms outside [0, 1]
   kSemiLatusRectum = 4,        // semi-latus rectum below zero
   kDecayed = 6,                // radius below one Earth radius: the satellite has decayed
+  kInvalidTime = 7,            // time not finite or beyond ±1e9 minutes (not in the reference)
 };
 
 // A sentence such as "satellite has decayed (radius below 1 Earth radius)".

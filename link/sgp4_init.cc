@@ -176,6 +176,8 @@ std::string_view Sgp4ErrorText(Sgp4Error error) {
       return "semi-latus rectum is negative";
     case Sgp4Error::kDecayed:
       return "satellite has decayed (radius below 1 Earth radius)";
+    case Sgp4Error::kInvalidTime:
+      return "time is not finite or more than 1e9 minutes from epoch";
   }
   return "unknown SGP4 error";
 }

@@ -14,6 +14,8 @@ constexpr double kTwoThirds = 2.0 / 3.0;
 }  // namespace
 
 Sgp4Error Sgp4Propagate(const Record& rec, double t, TemeState* state) {
+  // The resonance integration steps 720 minutes at a time: refuse times it could not reach.
+  if (!(std::fabs(t) < 1e9)) return Sgp4Error::kInvalidTime;
   const double temp4 = 1.5e-12;
   const double vkmpersec = rec.radiusearthkm * rec.xke / 60.0;
 
