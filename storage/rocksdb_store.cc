@@ -69,12 +69,12 @@ rocksdb::ColumnFamilyOptions ColumnOptions(const RocksDbOptions& options,
   cf.level_compaction_dynamic_level_bytes = true;
   std::vector<rocksdb::CompressionType> supported = rocksdb::GetSupportedCompressions();
   cf.compression = Pick(supported, {rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
-  cf.bottommost_compression =
-      Pick(supported, {rocksdb::kZSTD, rocksdb::kLZ4Compression, rocksdb::kSnappyCompression});
+  cf.bottommost_compression = cf.compression;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.block_size = 16 * 1024;
   table.format_version = 5;
+  table.checksum = rocksdb::kXXH3;  // fast without SSE4.2 crc32c in a generic distro build
   if (point_lookups) table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   return cf;
@@ -322,6 +322,15 @@ Status RocksDbStore::Flush() {
   flush.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin(), handles_.end());
   return FromRocks(db_->Flush(flush, all), "flushing", path_);
+}
+
+Result<std::string> RocksDbStore::Property(Column column, const std::string& name) const {
+  std::string value;
+  if (!db_->GetProperty(Handle(column), name, &value)) {
+    return NotFoundError("no RocksDB property '" + name + "' for column " +
+                         std::string(ColumnName(column)));
+  }
+  return value;
 }
 
 Status RestoreBackup(const std::string& backup_dir, const std::string& target_dir) {
