@@ -22,7 +22,7 @@ Result<std::unique_ptr<RouterServer>> RouterServer::Create(boost::asio::io_conte
     if (server->options_.curve) {
       socket.set(zmq::sockopt::curve_server, true);
       socket.set(zmq::sockopt::curve_secretkey, server->options_.curve->secret_z85);
-      socket.set(zmq::sockopt::zap_domain, "apsis");
+      socket.set(zmq::sockopt::zap_domain, server->options_.zap_domain);
     }
     socket.bind(server->options_.endpoint);
     server->bound_endpoint_ = socket.get(zmq::sockopt::last_endpoint);

@@ -23,6 +23,8 @@ namespace apsis::transport {
 struct RouterServerOptions {
   std::string endpoint = "tcp://*:7700";
   std::optional<CurveKeyPair> curve;  // nullopt: plaintext (development only)
+  // The ZapAuthenticator allowlist that admits peers of this endpoint.
+  std::string zap_domain = "apsis";
   size_t max_message_bytes = kDefaultMaxMessageBytes;
   int send_high_water_mark = 100'000;
   int receive_high_water_mark = 100'000;

@@ -54,11 +54,13 @@ void ZapAuthenticator::OnRequest(ZmqSocketDriver::Frames&& frames) {
   char z85[41];
   zmq_z85_encode(z85, static_cast<const uint8_t*>(frames[6].data()), 32);
   const std::string key(z85);
-  auto it = allowed_.find(key);
-  if (it == allowed_.end()) {
+  const std::string domain = frames[2].to_string();
+  const auto& allowed = allowed_[domain];
+  auto it = allowed.find(key);
+  if (it == allowed.end()) {
     ++refused_;
     LogWarn("connection refused: public key not in the allowlist",
-            {{"address", address}, {"public_key", key}});
+            {{"address", address}, {"domain", domain}, {"public_key", key}});
     reply("400", "public key not allowed", "");
     return;
   }

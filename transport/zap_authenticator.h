@@ -22,9 +22,15 @@ class ZapAuthenticator {
   static Result<std::unique_ptr<ZapAuthenticator>> Create(boost::asio::io_context& io,
                                                           zmq::context_t& context);
 
-  // Replaces the allowlist: Z85 public key -> peer name. Takes effect for new handshakes.
-  void SetAllowlist(std::map<std::string, std::string> keys) { allowed_ = std::move(keys); }
-  const std::map<std::string, std::string>& allowlist() const { return allowed_; }
+  // Replaces the allowlist of a ZAP domain (RouterServerOptions::zap_domain): Z85 public key ->
+  // peer name. Takes effect for new handshakes; a domain without an allowlist admits nobody.
+  void SetAllowlist(std::map<std::string, std::string> keys) {
+    SetAllowlist(kDefaultDomain, std::move(keys));
+  }
+  void SetAllowlist(const std::string& domain, std::map<std::string, std::string> keys) {
+    allowed_[domain] = std::move(keys);
+  }
+  static constexpr const char* kDefaultDomain = "apsis";
 
   uint64_t admitted() const { return admitted_; }
   uint64_t refused() const { return refused_; }
@@ -34,7 +40,7 @@ class ZapAuthenticator {
   void OnRequest(ZmqSocketDriver::Frames&& frames);
 
   std::unique_ptr<ZmqSocketDriver> driver_;
-  std::map<std::string, std::string> allowed_;
+  std::map<std::string, std::map<std::string, std::string>> allowed_;  // domain -> key -> name
   uint64_t admitted_ = 0;
   uint64_t refused_ = 0;
 };

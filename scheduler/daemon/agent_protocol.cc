@@ -1,0 +1,389 @@
+// SchedulerService: the agent side of the protocol (Hello, Heartbeat, Forecast, JobEvent) and
+// node liveness.
+#include <chrono>
+
+#include "common/log.h"
+#include "scheduler/daemon/proto_conversion.h"
+#include "scheduler/daemon/scheduler_service.h"
+#include "transport/envelope_codec.h"
+
+namespace apsis::daemon {
+namespace {
+
+// Agents whose clocks differ from the scheduler's by more than this are refused: time-tagged
+// starts and forecasts would be misplaced by the difference.
+constexpr Duration kMaxClockSkew = Seconds(30);
+
+}  // namespace
+
+void SchedulerService::OnAgentMessage(transport::IncomingEnvelope&& in) {
+  if (shutting_down_) return;
+  const auto started = std::chrono::steady_clock::now();
+  metrics_->agent_messages.Increment();
+  const v1::Envelope& e = in.envelope;
+  if (e.has_hello()) {
+    OnHello(in);
+  } else {
+    // Every other message must come from the key that registered the node it names.
+    std::string node_id = e.has_heartbeat()   ? e.heartbeat().node_id()
+                          : e.has_forecast()  ? e.forecast().node_id()
+                          : e.has_job_event() ? e.job_event().node_id()
+                                              : e.sender();
+    auto it = nodes_.find(node_id);
+    const bool key_ok = it != nodes_.end() && (config_.security.insecure ||
+                                               it->second.stored.public_key() == in.public_key);
+    if (!key_ok || it->second.routing_id.empty()) {
+      agent_server_->Send(in.routing_id, transport::MakeErrorReply(
+                                             e, v1::ERROR_CODE_FAILED_PRECONDITION,
+                                             "node '" + node_id +
+                                                 "' has not said Hello on this connection with "
+                                                 "its registered key; send Hello first"));
+      return;
+    }
+    NodeSession& node = it->second;
+    node.routing_id = in.routing_id;
+    node.last_heard = deps_.clock.Now();
+    if (node.liveness != Liveness::kReachable) {
+      node.liveness = Liveness::kReachable;
+      (void)engine_->SetNodeState(node_id, EngineStateOf(node));
+      SchedulePlan();
+    }
+    if (e.has_heartbeat()) {
+      OnHeartbeat(node, e.heartbeat());
+    } else if (e.has_forecast()) {
+      OnForecast(node, e.forecast());
+    } else if (e.has_job_event()) {
+      OnJobEvent(node, e.job_event());
+    }
+    FlushOutbox(node);
+  }
+  metrics_->request_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+}
+
+void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
+  const v1::Hello& hello = in.envelope.hello();
+  const std::string& node_id = hello.spec().id();
+  auto refuse = [&](v1::ErrorCode code, const std::string& why) {
+    LogWarn("agent refused", {{"node", node_id}, {"reason", why}});
+    agent_server_->Send(in.routing_id, transport::MakeErrorReply(in.envelope, code, why));
+  };
+  if (node_id.empty()) return refuse(v1::ERROR_CODE_INVALID_ARGUMENT, "Hello without spec.id");
+  if (hello.spec().gpus().count() == 0)
+    return refuse(v1::ERROR_CODE_INVALID_ARGUMENT, "node '" + node_id + "' declares no GPUs");
+  const TimePoint now = deps_.clock.Now();
+  const Duration skew = TimePoint::FromMicros(hello.agent_time_us()) - now;
+  if (hello.agent_time_us() != 0 && (skew > kMaxClockSkew || skew < -kMaxClockSkew)) {
+    return refuse(v1::ERROR_CODE_FAILED_PRECONDITION,
+                  "agent clock differs from the scheduler's by " + FormatDuration(skew) +
+                      " (limit 30s); synchronise the node's clock (NTP) and restart the agent");
+  }
+  if (!config_.security.insecure) {
+    auto bound = node_by_key_.find(in.public_key);
+    if (bound != node_by_key_.end() && bound->second != node_id) {
+      return refuse(
+          v1::ERROR_CODE_PERMISSION_DENIED,
+          "this key is registered to node '" + bound->second + "', not '" + node_id + "'");
+    }
+  }
+  auto [it, created] = nodes_.try_emplace(node_id);
+  NodeSession& node = it->second;
+  if (!created && !config_.security.insecure && !node.stored.public_key().empty() &&
+      node.stored.public_key() != in.public_key) {
+    return refuse(v1::ERROR_CODE_PERMISSION_DENIED,
+                  "node '" + node_id +
+                      "' is registered to another key; remove the node or use "
+                      "its original key");
+  }
+  *node.stored.mutable_spec() = hello.spec();
+  node.stored.set_public_key(in.public_key);
+  if (node.stored.admin_state() == v1::NODE_STATE_UNSPECIFIED)
+    node.stored.set_admin_state(v1::NODE_STATE_READY);
+  node.kind = hello.spec().kind() == v1::NODE_KIND_ORBITAL ? core::NodeKind::kOrbital
+                                                           : core::NodeKind::kGround;
+  node.routing_id = in.routing_id;
+  node.last_heard = now;
+  node.liveness = Liveness::kReachable;
+  node.stored.set_last_heard_us(now.micros());
+  if (!in.public_key.empty()) node_by_key_[in.public_key] = node_id;
+  Status added = engine_->AddNode(NodeSpecFromProto(hello.spec()));
+  if (!added.ok()) return refuse(v1::ERROR_CODE_INVALID_ARGUMENT, added.message());
+  (void)engine_->SetNodeState(node_id, EngineStateOf(node));
+
+  storage::WriteBatch batch;
+  PersistNode(batch, node);
+  AppendEvent(batch, "", node_id, "hello", created ? "node registered" : "agent reconnected");
+  // Reconcile what the agent says it runs with what the scheduler believes.
+  for (const v1::RunningJob& running : hello.running()) {
+    auto job_it = jobs_.find(running.job_id());
+    const bool ours = job_it != jobs_.end() && !IsTerminal(job_it->second.status.state()) &&
+                      job_it->second.status.placement().node_id() == node_id;
+    if (!ours) {
+      v1::Envelope stop;
+      stop.mutable_stop_job()->set_job_id(running.job_id());
+      stop.mutable_stop_job()->set_checkpoint(false);
+      stop.mutable_stop_job()->set_stop_at_us(now.micros());
+      stop.mutable_stop_job()->set_reason("the scheduler has no running job " + running.job_id() +
+                                          " on this node");
+      node.outbox.push_back(std::move(stop));
+      AppendEvent(batch, running.job_id(), node_id, "reconcile-stop",
+                  "agent runs a job the scheduler does not consider running here");
+      continue;
+    }
+    unreported_running_.erase(running.job_id());
+    JobRecord& job = job_it->second;
+    job.status.set_state(running.state() == v1::JOB_STATE_UNSPECIFIED ? v1::JOB_STATE_RUNNING
+                                                                      : running.state());
+    job.status.set_progress_gpu_hours(
+        std::max(job.status.progress_gpu_hours(), running.progress_gpu_hours()));
+    PersistJob(batch, job);
+  }
+  Commit(std::move(batch));
+
+  v1::Envelope welcome;
+  welcome.set_correlation_id(in.envelope.correlation_id());
+  welcome.mutable_welcome()->set_node_id(node_id);
+  welcome.mutable_welcome()->set_scheduler_time_us(now.micros());
+  welcome.mutable_welcome()->set_heartbeat_interval_us(config_.agents.heartbeat_interval.count());
+  welcome.mutable_welcome()->set_last_event_sequence(node.stored.last_event_sequence());
+  agent_server_->Send(in.routing_id, welcome);
+  LogInfo("agent registered",
+          {{"node", node_id},
+           {"kind", node.kind == core::NodeKind::kOrbital ? "orbital" : "ground"},
+           {"gpus", Kv(hello.spec().gpus().count())},
+           {"running", Kv(hello.running_size())}});
+  FlushOutbox(node);
+  if (reconciling_ && unreported_running_.empty()) FinishReconciliation();
+  SchedulePlan();
+}
+
+void SchedulerService::OnHeartbeat(NodeSession& node, const v1::Heartbeat& hb) {
+  node.soc_wh = hb.battery_soc_wh();
+  node.draw_w = hb.power_draw_w();
+  node.gpus_busy = hb.gpus_busy();
+}
+
+void SchedulerService::OnForecast(NodeSession& node, const v1::Forecast& forecast) {
+  auto converted = NodeForecastFromProto(node.kind, forecast);
+  if (!converted.ok()) {
+    LogWarn("forecast refused",
+            {{"node", node.stored.spec().id()}, {"error", converted.status().message()}});
+    agent_server_->Send(node.routing_id,
+                        transport::MakeErrorReply(v1::Envelope(), v1::ERROR_CODE_INVALID_ARGUMENT,
+                                                  converted.status().message()));
+    return;
+  }
+  node.windows = converted->windows;
+  Status updated = engine_->UpdateForecast(node.stored.spec().id(), std::move(*converted));
+  if (!updated.ok()) {
+    LogWarn("forecast refused", {{"node", node.stored.spec().id()}, {"error", updated.message()}});
+    return;
+  }
+  node.has_forecast = true;
+  *node.stored.mutable_forecast() = forecast;
+  storage::WriteBatch batch;
+  PersistNode(batch, node);
+  Commit(std::move(batch));
+  SchedulePlan();
+}
+
+void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) {
+  const std::string node_id = node.stored.spec().id();
+  auto ack = [this, node_id](uint64_t sequence) {
+    auto it = nodes_.find(node_id);
+    if (it == nodes_.end() || it->second.routing_id.empty() || !agent_server_) return;
+    v1::Envelope envelope;
+    envelope.mutable_ack()->set_sequence(sequence);
+    agent_server_->Send(it->second.routing_id, envelope);
+  };
+  if (event.sequence() <= node.stored.last_event_sequence()) {
+    metrics_->job_events_duplicate.Increment();
+    ack(node.stored.last_event_sequence());
+    return;
+  }
+  if (event.sequence() != node.stored.last_event_sequence() + 1) {
+    // A gap means an earlier event is still on its way; the agent re-sends in order.
+    LogWarn("job event out of order ignored",
+            {{"node", node_id},
+             {"expected", Kv(node.stored.last_event_sequence() + 1)},
+             {"got", Kv(event.sequence())}});
+    return;
+  }
+  node.stored.set_last_event_sequence(event.sequence());
+  storage::WriteBatch batch;
+  auto job_it = jobs_.find(event.job_id());
+  const std::string kind = v1::JobEventKind_Name(event.kind());
+  if (job_it != jobs_.end()) {
+    JobRecord& job = job_it->second;
+    v1::JobStatus& st = job.status;
+    st.set_updated_us(event.at_us());
+    switch (event.kind()) {
+      case v1::JOB_EVENT_STARTED:
+        st.set_state(v1::JOB_STATE_RUNNING);
+        st.set_attempts(st.attempts() + 1);
+        break;
+      case v1::JOB_EVENT_PROGRESS:
+        break;
+      case v1::JOB_EVENT_CHECKPOINTED:
+        st.set_progress_gpu_hours(std::max(st.progress_gpu_hours(), event.progress_gpu_hours()));
+        break;
+      case v1::JOB_EVENT_STOPPED:
+        st.set_progress_gpu_hours(std::max(st.progress_gpu_hours(), event.progress_gpu_hours()));
+        if (!IsTerminal(st.state())) st.set_state(v1::JOB_STATE_PENDING);
+        break;
+      case v1::JOB_EVENT_FINISHED:
+        st.set_state(v1::JOB_STATE_SUCCEEDED);
+        st.set_progress_gpu_hours(std::max(st.progress_gpu_hours(), event.progress_gpu_hours()));
+        job.in_engine = false;
+        break;
+      case v1::JOB_EVENT_FAILED:
+        st.set_state(v1::JOB_STATE_FAILED);
+        st.set_message("failed on " + node_id + ": exit code " + std::to_string(event.exit_code()) +
+                       (event.message().empty() ? "" : ": " + event.message()));
+        job.in_engine = false;
+        break;
+      case v1::JOB_EVENT_LOST:
+        st.set_state(v1::JOB_STATE_PENDING);
+        break;
+      default:
+        break;
+    }
+    if (event.energy_kwh() > 0) {
+      const double price =
+          st.placement().cost().energy_usd() > 0 && st.placement().cost().energy_kwh() > 0
+              ? st.placement().cost().energy_usd() / st.placement().cost().energy_kwh()
+              : 0;
+      metrics_->AddEnergy(node_id, node.kind == core::NodeKind::kOrbital ? "orbital" : "ground",
+                          event.energy_kwh(), event.energy_kwh() * price);
+    }
+    PersistJob(batch, job);
+    if (auto core_event = JobEventFromProto(event); core_event && job.status.spec().id().size()) {
+      Status applied = engine_->OnJobEvent(*core_event);
+      if (!applied.ok())
+        LogDebug("planner ignored job event",
+                 {{"job", event.job_id()}, {"why", applied.message()}});
+    }
+    if (event.kind() == v1::JOB_EVENT_STOPPED && !IsTerminal(st.state()) && !job.in_engine) {
+      (void)AddJobToEngine(job);
+    }
+  }
+  PersistNode(batch, node);
+  AppendEvent(batch, event.job_id(), node_id, kind, event.message());
+  metrics_->job_events.Increment();
+  const uint64_t sequence = event.sequence();
+  // Acknowledge only once the event is durable: the agent keeps it queued until then.
+  Commit(std::move(batch), [ack, sequence](const Status& s) {
+    if (s.ok()) ack(sequence);
+  });
+  SchedulePlan();
+}
+
+void SchedulerService::SendToNode(NodeSession& node, v1::Envelope envelope) {
+  node.outbox.push_back(std::move(envelope));
+  FlushOutbox(node);
+}
+
+void SchedulerService::FlushOutbox(NodeSession& node) {
+  if (node.outbox.empty() || node.routing_id.empty() || !agent_server_) return;
+  // Orbital nodes without relay are reached only inside contact windows (the link emulator and
+  // real links hold nothing outside them); time-tagged messages wait here for the next pass.
+  if (node.liveness == Liveness::kDown) return;
+  if (!InContact(LivenessOf(node), deps_.clock.Now()) &&
+      deps_.clock.Now() - node.last_heard > config_.agents.heartbeat_interval * 2) {
+    return;
+  }
+  for (v1::Envelope& e : node.outbox) agent_server_->Send(node.routing_id, e);
+  node.outbox.clear();
+}
+
+LivenessInput SchedulerService::LivenessOf(const NodeSession& node) const {
+  LivenessInput in;
+  in.last_heard = node.last_heard;
+  in.always_reachable = node.kind == core::NodeKind::kGround ||
+                        node.stored.spec().relay() == v1::RELAY_MODE_ALWAYS || !node.has_forecast;
+  in.windows = &node.windows;
+  in.heartbeat_interval = config_.agents.heartbeat_interval;
+  in.missed_heartbeats = config_.agents.down_after_missed_heartbeats;
+  return in;
+}
+
+void SchedulerService::CheckLiveness() {
+  const TimePoint now = deps_.clock.Now();
+  for (auto& [id, node] : nodes_) {
+    if (node.liveness == Liveness::kDown) continue;
+    const Liveness assessed = AssessLiveness(LivenessOf(node), now);
+    if (assessed == node.liveness) continue;
+    if (assessed == Liveness::kDown) {
+      MarkNodeDown(node);
+    } else {
+      node.liveness = assessed;
+      (void)engine_->SetNodeState(id, EngineStateOf(node));
+      LogInfo("node out of contact", {{"node", id}});
+    }
+  }
+}
+
+void SchedulerService::MarkNodeDown(NodeSession& node) {
+  const std::string id = node.stored.spec().id();
+  node.liveness = Liveness::kDown;
+  node.routing_id.clear();
+  LogWarn("node down: missed heartbeats while it should have been reachable", {{"node", id}});
+  (void)engine_->SetNodeState(id, core::NodeState::kDown);
+  storage::WriteBatch batch;
+  AppendEvent(batch, "", id, "node-down", "missed heartbeats while reachable");
+  const TimePoint now = deps_.clock.Now();
+  for (auto& [job_id, job] : jobs_) {
+    const v1::JobState st = job.status.state();
+    if (job.status.placement().node_id() != id || IsTerminal(st) || st == v1::JOB_STATE_PENDING)
+      continue;
+    // Lost: re-queued from the last checkpoint the scheduler knows of.
+    core::JobEvent lost{job_id, core::JobEventType::kLost, now, job.status.progress_gpu_hours()};
+    (void)engine_->OnJobEvent(lost);
+    job.status.set_state(v1::JOB_STATE_PENDING);
+    job.status.set_message("node " + id + " went down; re-queued from " +
+                           std::to_string(job.status.progress_gpu_hours()) + " GPU-hours");
+    PersistJob(batch, job);
+    AppendEvent(batch, job_id, id, "lost", job.status.message());
+  }
+  node.outbox.clear();
+  Commit(std::move(batch));
+  SchedulePlan();
+}
+
+void SchedulerService::FinishReconciliation() {
+  if (!reconciling_) return;
+  reconciling_ = false;
+  metrics_->reconciling.Set(0);
+  storage::WriteBatch batch;
+  for (const std::string& job_id : unreported_running_) {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end()) continue;
+    JobRecord& job = it->second;
+    const bool was_running = job.status.state() != v1::JOB_STATE_PLACED;
+    job.status.set_state(v1::JOB_STATE_PENDING);
+    job.status.set_message(was_running ? "no agent reported it after the restart; re-queued from "
+                                         "the last checkpoint"
+                                       : "placement dropped by the restart; re-queued");
+    PersistJob(batch, job);
+    AppendEvent(batch, job_id, job.status.placement().node_id(), was_running ? "lost" : "requeued",
+                job.status.message());
+    // Cancel a time-tagged start the node may still hold, so the job cannot run twice.
+    auto node_it = nodes_.find(job.status.placement().node_id());
+    if (node_it != nodes_.end()) {
+      v1::Envelope stop;
+      stop.mutable_stop_job()->set_job_id(job_id);
+      stop.mutable_stop_job()->set_checkpoint(false);
+      stop.mutable_stop_job()->set_reason("re-queued after a scheduler restart");
+      node_it->second.outbox.push_back(std::move(stop));
+    }
+    (void)AddJobToEngine(job);
+  }
+  unreported_running_.clear();
+  // Jobs the agents reported keep running where they are; their records say so, and they are
+  // not handed to the planner again, so they are never placed a second time.
+  Commit(std::move(batch));
+  LogInfo("reconciliation finished");
+  SchedulePlan();
+}
+
+}  // namespace apsis::daemon

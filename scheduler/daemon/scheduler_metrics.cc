@@ -1,0 +1,79 @@
+#include "scheduler/daemon/scheduler_metrics.h"
+
+namespace apsis::daemon {
+
+SchedulerMetrics::SchedulerMetrics(metrics::MetricRegistry& r)
+    : jobs_submitted(r.GetCounter("apsis_jobs_submitted_total", "Jobs accepted by submit")),
+      submissions_refused(r.GetCounter("apsis_submissions_refused_total",
+                                       "Submit requests refused (invalid spec, limits, storage)")),
+      placements(r.GetCounter("apsis_placements_total", "StartJob decisions sent to agents")),
+      preemptions(r.GetCounter("apsis_preemptions_total", "StopJob decisions for running jobs")),
+      agent_messages(r.GetCounter("apsis_agent_messages_total", "Messages received from agents")),
+      client_requests(r.GetCounter("apsis_client_requests_total", "Requests from clients")),
+      job_events(r.GetCounter("apsis_job_events_total", "Job events recorded")),
+      job_events_duplicate(
+          r.GetCounter("apsis_job_events_duplicate_total",
+                       "Job events received again and ignored (already recorded)")),
+      requests_denied(r.GetCounter("apsis_requests_denied_total",
+                                   "Client requests refused for lack of permission")),
+      store_errors(r.GetCounter("apsis_store_errors_total", "Failed durable writes")),
+      plan_seconds(r.GetHistogram("apsis_plan_duration_seconds", "Time of one planning pass",
+                                  metrics::LatencyBuckets())),
+      request_seconds(r.GetHistogram("apsis_request_duration_seconds",
+                                     "Time to handle one agent or client message",
+                                     metrics::LatencyBuckets())),
+      queue_length(r.GetGauge("apsis_queue_length", "Jobs pending placement")),
+      reconciling(r.GetGauge("apsis_reconciling",
+                             "1 while waiting for agents to re-register after a restart")),
+      registry_(r) {}
+
+void SchedulerMetrics::SetNode(const NodeGaugeValues& v) {
+  const metrics::Labels labels{{"node", v.node_id}, {"kind", v.kind}};
+  registry_.GetGauge("apsis_node_power_available_watts", "Power the node can give jobs now", labels)
+      .Set(v.power_available_w);
+  registry_.GetGauge("apsis_node_power_used_watts", "Power the node's jobs draw now", labels)
+      .Set(v.power_used_w);
+  if (v.battery_soc_ratio >= 0) {
+    registry_.GetGauge("apsis_node_battery_soc_ratio", "Battery state of charge (0..1)", labels)
+        .Set(v.battery_soc_ratio);
+  }
+  registry_.GetGauge("apsis_node_contact_open", "1 while the node can reach the ground", labels)
+      .Set(v.contact_open ? 1 : 0);
+  registry_.GetGauge("apsis_node_gpus_busy", "GPUs running jobs", labels).Set(v.gpus_busy);
+  registry_.GetGauge("apsis_node_gpus", "GPUs of the node", labels).Set(v.gpus_total);
+  auto& previous = node_state_[v.node_id];
+  if (previous != v.state) {
+    if (!previous.empty()) {
+      registry_.RemoveGauge("apsis_node_state",
+                            {{"node", v.node_id}, {"kind", v.kind}, {"state", previous}});
+    }
+    previous = v.state;
+  }
+  registry_
+      .GetGauge("apsis_node_state", "1 for the node's current state",
+                {{"node", v.node_id}, {"kind", v.kind}, {"state", v.state}})
+      .Set(1);
+}
+
+void SchedulerMetrics::SetJobsByState(const std::map<std::string, double>& counts) {
+  for (const auto& [state, n] : counts)
+    registry_.GetGauge("apsis_jobs", "Jobs by state", {{"state", state}}).Set(n);
+}
+
+void SchedulerMetrics::AddEnergy(const std::string& node_id, const std::string& kind, double kwh,
+                                 double usd) {
+  const metrics::Labels labels{{"node", node_id}, {"kind", kind}};
+  registry_.GetCounter("apsis_energy_kwh_total", "Energy used by finished job runs", labels)
+      .Increment(kwh);
+  registry_.GetCounter("apsis_energy_cost_usd_total", "Energy cost of finished job runs", labels)
+      .Increment(usd);
+}
+
+void SchedulerMetrics::SetSloAttainment(double ratio) {
+  registry_
+      .GetGauge("apsis_inference_slo_attainment_ratio",
+                "Share of inference jobs placed where their latency SLO holds")
+      .Set(ratio);
+}
+
+}  // namespace apsis::daemon

@@ -1,0 +1,54 @@
+// The scheduler's metric families, created once at start on a MetricRegistry.
+// Names follow Prometheus conventions; configs/grafana and configs/prometheus/rules.yml use them.
+// Thread-safety: as MetricRegistry (instruments are thread-safe).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "metrics/metrics.h"
+
+namespace apsis::daemon {
+
+struct NodeGaugeValues {
+  std::string node_id;
+  std::string kind;  // ground | orbital
+  std::string state;
+  double power_available_w = 0;
+  double power_used_w = 0;
+  double battery_soc_ratio = -1;  // < 0: no battery
+  bool contact_open = false;
+  double gpus_busy = 0;
+  double gpus_total = 0;
+};
+
+class SchedulerMetrics {
+ public:
+  explicit SchedulerMetrics(metrics::MetricRegistry& registry);
+
+  metrics::Counter& jobs_submitted;
+  metrics::Counter& submissions_refused;
+  metrics::Counter& placements;
+  metrics::Counter& preemptions;
+  metrics::Counter& agent_messages;
+  metrics::Counter& client_requests;
+  metrics::Counter& job_events;
+  metrics::Counter& job_events_duplicate;
+  metrics::Counter& requests_denied;
+  metrics::Counter& store_errors;
+  metrics::Histogram& plan_seconds;
+  metrics::Histogram& request_seconds;
+  metrics::Gauge& queue_length;
+  metrics::Gauge& reconciling;
+
+  void SetNode(const NodeGaugeValues& v);
+  void SetJobsByState(const std::map<std::string, double>& counts);
+  void AddEnergy(const std::string& node_id, const std::string& kind, double kwh, double usd);
+  void SetSloAttainment(double ratio);
+
+ private:
+  metrics::MetricRegistry& registry_;
+  std::map<std::string, std::string> node_state_;  // last exported state label per node
+};
+
+}  // namespace apsis::daemon

@@ -1,0 +1,305 @@
+#include "scheduler/daemon/scheduler_service.h"
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+
+#include "common/log.h"
+#include "scheduler/daemon/proto_conversion.h"
+#include "transport/curve_keys.h"
+
+namespace apsis::daemon {
+
+SchedulerService::SchedulerService(Dependencies deps, SchedulerConfig config)
+    : deps_(deps), config_(std::move(config)) {}
+
+SchedulerService::~SchedulerService() { *alive_ = false; }
+
+Result<std::unique_ptr<SchedulerService>> SchedulerService::Create(Dependencies deps,
+                                                                   SchedulerConfig config) {
+  std::unique_ptr<SchedulerService> s(new SchedulerService(deps, std::move(config)));
+  ASSIGN_OR_RETURN(s->engine_, core::Engine::Create(s->config_.engine));
+  s->metrics_ = std::make_unique<SchedulerMetrics>(deps.metrics);
+  SchedulerService* self = s.get();
+  std::weak_ptr<bool> alive = s->alive_;
+  storage::GroupCommitter::Options options;
+  // Every change made during one loop turn is written by one Flush at the end of the turn.
+  options.schedule_flush = [self, alive, &io = deps.io] {
+    boost::asio::post(io, [self, alive] {
+      if (auto a = alive.lock(); a && *a) self->committer_->Flush();
+    });
+  };
+  s->committer_ = std::make_unique<storage::GroupCommitter>(deps.store, options);
+  return s;
+}
+
+Status SchedulerService::Start() {
+  RETURN_IF_ERROR(LoadState());
+
+  std::optional<transport::CurveKeyPair> server_keys;
+  if (config_.security.insecure) {
+    LogWarn(
+        "INSECURE MODE: no encryption and no authentication on the agent and client "
+        "endpoints; anyone who can reach them controls the scheduler. Use only for local "
+        "development.");
+  } else {
+    ASSIGN_OR_RETURN(transport::CurveKeyPair keys,
+                     transport::LoadCurveKeyPair(config_.security.server_key));
+    server_keys = keys;
+    ASSIGN_OR_RETURN(zap_, transport::ZapAuthenticator::Create(deps_.io, deps_.zmq));
+  }
+  RETURN_IF_ERROR(Reload(config_));
+
+  transport::RouterServerOptions agent_options;
+  agent_options.endpoint = config_.agent_endpoint;
+  agent_options.curve = server_keys;
+  agent_options.zap_domain = "agents";
+  agent_options.max_message_bytes = config_.max_message_bytes;
+  ASSIGN_OR_RETURN(agent_server_,
+                   transport::RouterServer::Create(deps_.io, deps_.zmq, agent_options,
+                                                   [this](transport::IncomingEnvelope&& in) {
+                                                     OnAgentMessage(std::move(in));
+                                                   }));
+  transport::RouterServerOptions client_options = agent_options;
+  client_options.endpoint = config_.client_endpoint;
+  client_options.zap_domain = "clients";
+  ASSIGN_OR_RETURN(client_server_,
+                   transport::RouterServer::Create(deps_.io, deps_.zmq, client_options,
+                                                   [this](transport::IncomingEnvelope&& in) {
+                                                     OnClientMessage(std::move(in));
+                                                   }));
+  LogInfo("scheduler listening", {{"agents", agent_server_->bound_endpoint()},
+                                  {"clients", client_server_->bound_endpoint()},
+                                  {"cluster", config_.cluster_id},
+                                  {"policy", config_.engine.policy}});
+  plan_timer_ = std::make_unique<ClockTimer>(deps_.io, deps_.clock);
+  liveness_timer_ = std::make_unique<ClockTimer>(deps_.io, deps_.clock);
+  grace_timer_ = std::make_unique<ClockTimer>(deps_.io, deps_.clock);
+  if (reconciling_) {
+    LogInfo("waiting for agents to re-register before planning",
+            {{"grace", FormatDuration(config_.agents.restart_grace)},
+             {"running_jobs", Kv(unreported_running_.size())}});
+    metrics_->reconciling.Set(1);
+    grace_timer_->WaitFor(config_.agents.restart_grace, [this] { FinishReconciliation(); });
+  }
+  ArmTimers();
+  SchedulePlan();
+  return Status::Ok();
+}
+
+Status SchedulerService::Reload(const SchedulerConfig& config) {
+  std::map<std::string, std::string> agents, operators, submitters;
+  if (!config.security.insecure) {
+    ASSIGN_OR_RETURN(agents, transport::LoadAllowlistDir(config.security.agents_allowlist));
+    if (!config.security.operators_allowlist.empty()) {
+      ASSIGN_OR_RETURN(operators, transport::LoadAllowlistDir(config.security.operators_allowlist));
+    }
+    if (!config.security.submitters_allowlist.empty()) {
+      ASSIGN_OR_RETURN(submitters,
+                       transport::LoadAllowlistDir(config.security.submitters_allowlist));
+    }
+  }
+  if (zap_) {
+    std::map<std::string, std::string> clients = submitters;
+    for (const auto& [key, name] : operators) clients[key] = name;
+    zap_->SetAllowlist("agents", std::move(agents));
+    zap_->SetAllowlist("clients", std::move(clients));
+  }
+  operator_keys_ = std::move(operators);
+  submitter_keys_ = std::move(submitters);
+  if (config.engine.policy != config_.engine.policy ||
+      config.engine.weights.energy_weight != config_.engine.weights.energy_weight) {
+    LogInfo("planning settings reloaded", {{"policy", config.engine.policy}});
+  }
+  config_.engine = config.engine;
+  config_.security = config.security;
+  return Status::Ok();
+}
+
+void SchedulerService::Shutdown() {
+  if (shutting_down_) return;
+  shutting_down_ = true;
+  LogInfo("scheduler shutting down: closing endpoints and writing queued changes");
+  if (plan_timer_) plan_timer_->Cancel();
+  if (liveness_timer_) liveness_timer_->Cancel();
+  if (grace_timer_) grace_timer_->Cancel();
+  agent_server_.reset();
+  client_server_.reset();
+  zap_.reset();
+  committer_->Flush();
+}
+
+void SchedulerService::ArmTimers() {
+  ArmPlanTimer();
+  ArmLivenessTimer();
+}
+
+void SchedulerService::ArmPlanTimer() {
+  plan_timer_->WaitFor(config_.plan_interval, [this] {
+    SchedulePlan();
+    ArmPlanTimer();
+  });
+}
+
+void SchedulerService::ArmLivenessTimer() {
+  liveness_timer_->WaitFor(config_.agents.heartbeat_interval, [this] {
+    CheckLiveness();
+    UpdateGauges();
+    ArmLivenessTimer();
+  });
+}
+
+void SchedulerService::SchedulePlan() {
+  if (plan_scheduled_ || shutting_down_) return;
+  plan_scheduled_ = true;
+  std::weak_ptr<bool> alive = alive_;
+  boost::asio::post(deps_.io, [this, alive] {
+    if (auto a = alive.lock(); !a || !*a) return;
+    plan_scheduled_ = false;
+    RunPlan();
+  });
+}
+
+core::NodeState SchedulerService::EngineStateOf(const NodeSession& node) const {
+  if (node.liveness == Liveness::kDown) return core::NodeState::kDown;
+  switch (node.stored.admin_state()) {
+    case v1::NODE_STATE_CORDONED:
+      return core::NodeState::kCordoned;
+    case v1::NODE_STATE_DRAINING:
+      return core::NodeState::kDraining;
+    default:
+      break;
+  }
+  if (node.liveness == Liveness::kOutOfContact) return core::NodeState::kOutOfContact;
+  return core::NodeState::kReady;
+}
+
+Status SchedulerService::AddJobToEngine(JobRecord& job) {
+  core::JobSpec spec =
+      JobSpecFromProto(job.status.spec(), TimePoint::FromMicros(job.status.submitted_us()));
+  // Resume from the last checkpoint: only the remaining work is planned.
+  if (spec.kind == core::JobKind::kTraining && job.status.progress_gpu_hours() > 0) {
+    spec.training.gpu_hours =
+        std::max(1e-6, spec.training.gpu_hours - job.status.progress_gpu_hours());
+  }
+  spec.earliest_start = std::max(spec.earliest_start, deps_.clock.Now());
+  RETURN_IF_ERROR(engine_->Submit(spec));
+  job.in_engine = true;
+  return Status::Ok();
+}
+
+void SchedulerService::RunPlan() {
+  if (reconciling_ || shutting_down_) return;
+  const auto started = std::chrono::steady_clock::now();
+  auto plan = engine_->Plan(deps_.clock.Now());
+  metrics_->plan_seconds.Observe(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+  if (!plan.ok()) {
+    LogError("planning failed", {{"error", plan.status().ToString()}});
+    return;
+  }
+  storage::WriteBatch batch;
+  for (const core::Action& action : plan->actions) ApplyAction(action, batch);
+  for (const core::JobOutcome& outcome : plan->outcomes) {
+    auto it = jobs_.find(outcome.job_id);
+    if (it == jobs_.end()) continue;
+    if (outcome.kind == core::OutcomeKind::kRetryLater &&
+        it->second.status.message() != outcome.reason) {
+      it->second.status.set_message(outcome.reason);
+      PersistJob(batch, it->second);
+    }
+  }
+  if (!batch.empty()) Commit(std::move(batch));
+  UpdateGauges();
+}
+
+void SchedulerService::ApplyAction(const core::Action& action, storage::WriteBatch& batch) {
+  const TimePoint now = deps_.clock.Now();
+  if (const auto* start = std::get_if<core::StartJob>(&action)) {
+    auto job_it = jobs_.find(start->job_id);
+    auto node_it = nodes_.find(start->node_id);
+    if (job_it == jobs_.end() || node_it == nodes_.end()) return;
+    JobRecord& job = job_it->second;
+    if (job.status.state() == v1::JOB_STATE_PENDING) job.status.set_state(v1::JOB_STATE_PLACED);
+    v1::Placement* placement = job.status.mutable_placement();
+    placement->set_job_id(start->job_id);
+    placement->set_node_id(start->node_id);
+    placement->set_start_us(start->at.micros());
+    placement->set_end_us(start->expected_end.micros());
+    for (const core::Reservation& r : engine_->Reservations()) {
+      if (r.job_id == start->job_id) *placement->mutable_cost() = CostToProto(r.cost);
+    }
+    job.status.set_updated_us(now.micros());
+    job.status.set_message("placed on " + start->node_id + " at " + FormatRfc3339(start->at));
+    PersistJob(batch, job);
+    batch.Put(storage::Column::kPlacements, start->job_id, placement->SerializeAsString());
+    AppendEvent(batch, start->job_id, start->node_id, "placed", job.status.message());
+    metrics_->placements.Increment();
+    v1::Envelope envelope;
+    v1::StartJob* msg = envelope.mutable_start_job();
+    *msg->mutable_job() = job.status.spec();
+    msg->set_start_at_us(start->at.micros());
+    msg->set_resume_from_gpu_hours(job.status.progress_gpu_hours());
+    SendToNode(node_it->second, std::move(envelope));
+  } else if (const auto* stop = std::get_if<core::StopJob>(&action)) {
+    auto node_it = nodes_.find(stop->node_id);
+    auto job_it = jobs_.find(stop->job_id);
+    if (job_it != jobs_.end() && job_it->second.status.state() == v1::JOB_STATE_RUNNING) {
+      metrics_->preemptions.Increment();
+    }
+    AppendEvent(batch, stop->job_id, stop->node_id, "stop", stop->reason);
+    if (node_it == nodes_.end()) return;
+    v1::Envelope envelope;
+    v1::StopJob* msg = envelope.mutable_stop_job();
+    msg->set_job_id(stop->job_id);
+    msg->set_stop_at_us(stop->at.micros());
+    msg->set_checkpoint(stop->checkpoint);
+    msg->set_reason(stop->reason);
+    SendToNode(node_it->second, std::move(envelope));
+  } else if (const auto* reject = std::get_if<core::Reject>(&action)) {
+    auto job_it = jobs_.find(reject->job_id);
+    if (job_it == jobs_.end()) return;
+    JobRecord& job = job_it->second;
+    job.status.set_state(v1::JOB_STATE_FAILED);
+    job.status.set_message("rejected: " + reject->reason);
+    job.status.set_updated_us(now.micros());
+    job.in_engine = false;
+    PersistJob(batch, job);
+    AppendEvent(batch, reject->job_id, "", "rejected", reject->reason);
+    LogInfo("job rejected", {{"job", reject->job_id}, {"reason", reject->reason}});
+  }
+}
+
+void SchedulerService::UpdateGauges() {
+  std::map<std::string, double> by_state;
+  for (int s = v1::JOB_STATE_PENDING; s <= v1::JOB_STATE_LOST; ++s)
+    by_state[v1::JobState_Name(static_cast<v1::JobState>(s))] = 0;
+  double pending = 0;
+  for (const auto& [id, job] : jobs_) {
+    by_state[v1::JobState_Name(job.status.state())] += 1;
+    if (job.status.state() == v1::JOB_STATE_PENDING) pending += 1;
+  }
+  metrics_->SetJobsByState(by_state);
+  metrics_->queue_length.Set(pending);
+  const TimePoint now = deps_.clock.Now();
+  for (const auto& [id, node] : nodes_) {
+    NodeGaugeValues v;
+    v.node_id = id;
+    v.kind = node.kind == core::NodeKind::kOrbital ? "orbital" : "ground";
+    v.state = std::string(core::NodeStateName(EngineStateOf(node)));
+    const v1::Forecast& f = node.stored.forecast();
+    if (f.step_us() > 0 && f.steps_size() > 0) {
+      int64_t i = (now.micros() - f.start_us()) / f.step_us();
+      i = std::clamp<int64_t>(i, 0, f.steps_size() - 1);
+      v.power_available_w = f.steps(static_cast<int>(i)).available_w();
+    }
+    v.power_used_w = node.draw_w;
+    if (f.battery().capacity_wh() > 0)
+      v.battery_soc_ratio = node.soc_wh / f.battery().capacity_wh();
+    v.contact_open = InContact(LivenessOf(node), now);
+    v.gpus_busy = node.gpus_busy;
+    v.gpus_total = node.stored.spec().gpus().count();
+    metrics_->SetNode(v);
+  }
+}
+
+}  // namespace apsis::daemon

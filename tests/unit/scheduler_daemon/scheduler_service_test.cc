@@ -1,0 +1,283 @@
+// SchedulerService end to end in one process: a fake agent and a client talk to it over loopback
+// ZeroMQ while a ManualClock drives time.
+#include "scheduler/daemon/scheduler_service.h"
+
+#include <gtest/gtest.h>
+
+#include <deque>
+
+#include "storage/memory_store.h"
+#include "transport/dealer_client.h"
+
+namespace apsis::daemon {
+namespace {
+
+const TimePoint kStart = TimePoint::FromSeconds(1'796'083'200);  // 2026-12-01T00:00:00Z
+
+class SchedulerServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::SchemaOptions schema;
+    schema.cluster_id = "test";
+    store_ = std::move(*storage::MemoryStore::Open(schema));
+    StartService();
+  }
+
+  void StartService() {
+    SchedulerConfig config;
+    config.cluster_id = "test";
+    config.security.insecure = true;
+    config.agent_endpoint = "tcp://127.0.0.1:*";
+    config.client_endpoint = "tcp://127.0.0.1:*";
+    config.agents.restart_grace = Seconds(30);
+    auto service = SchedulerService::Create({io_, clock_, zmq_, *store_, metrics_}, config);
+    ASSERT_TRUE(service.ok()) << service.status().ToString();
+    service_ = std::move(*service);
+    ASSERT_TRUE(service_->Start().ok());
+    transport::DealerClientOptions agent_options;
+    agent_options.endpoint = service_->agent_endpoint();
+    agent_ = std::move(*transport::DealerClient::Create(
+        io_, zmq_, agent_options, [this](v1::Envelope&& e) { to_agent_.push_back(std::move(e)); }));
+    transport::DealerClientOptions client_options;
+    client_options.endpoint = service_->client_endpoint();
+    client_ = std::move(
+        *transport::DealerClient::Create(io_, zmq_, client_options, [](v1::Envelope&&) {}));
+  }
+
+  void RunUntil(const std::function<bool()>& done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
+      io_.run_for(std::chrono::milliseconds(5));
+      if (io_.stopped()) io_.restart();
+    }
+    ASSERT_TRUE(done()) << "condition not reached";
+  }
+
+  // Sends a client request and waits for its answer.
+  Result<v1::Envelope> Ask(v1::ClientRequest request) {
+    v1::Envelope e;
+    e.set_sender("alice");
+    *e.mutable_client_request() = std::move(request);
+    std::optional<Result<v1::Envelope>> answer;
+    client_->Request(e, std::chrono::seconds(10),
+                     [&](Result<v1::Envelope> r) { answer = std::move(r); });
+    RunUntil([&] { return answer.has_value(); });
+    return std::move(*answer);
+  }
+
+  v1::Envelope NextToAgent(v1::Envelope::BodyCase body) {
+    std::optional<v1::Envelope> found;
+    RunUntil([&] {
+      while (!to_agent_.empty() && !found) {
+        if (to_agent_.front().body_case() == body) found = to_agent_.front();
+        to_agent_.pop_front();
+      }
+      return found.has_value();
+    });
+    return found.value_or(v1::Envelope());
+  }
+
+  void AgentHello(std::vector<v1::RunningJob> running = {}) {
+    v1::Envelope e;
+    v1::Hello* hello = e.mutable_hello();
+    v1::NodeSpec* spec = hello->mutable_spec();
+    spec->set_id("ground-1");
+    spec->set_kind(v1::NODE_KIND_GROUND);
+    spec->mutable_gpus()->set_count(8);
+    spec->mutable_gpus()->set_type("H100");
+    spec->mutable_gpus()->set_watts_each(700);
+    spec->mutable_ground()->set_pue(1.2);
+    spec->mutable_ground()->set_region("us-west");
+    for (auto& r : running) *hello->add_running() = r;
+    hello->set_agent_time_us(clock_.Now().micros());
+    agent_->Send(e);
+    v1::Envelope welcome = NextToAgent(v1::Envelope::kWelcome);
+    EXPECT_EQ(welcome.welcome().node_id(), "ground-1");
+  }
+
+  void AgentForecast() {
+    v1::Envelope e;
+    v1::Forecast* f = e.mutable_forecast();
+    f->set_node_id("ground-1");
+    f->set_start_us(clock_.Now().micros());
+    f->set_step_us(Seconds(60).count());
+    for (int i = 0; i < 48 * 60; ++i) {
+      v1::PowerStep* s = f->add_steps();
+      s->set_available_w(100'000);
+      s->set_price_usd_per_kwh(0.10);
+    }
+    agent_->Send(e);
+  }
+
+  void AgentHeartbeat() {
+    v1::Envelope e;
+    e.mutable_heartbeat()->set_node_id("ground-1");
+    e.mutable_heartbeat()->set_agent_time_us(clock_.Now().micros());
+    agent_->Send(e);
+  }
+
+  void AgentEvent(uint64_t seq, const std::string& job, v1::JobEventKind kind) {
+    v1::Envelope e;
+    v1::JobEvent* ev = e.mutable_job_event();
+    ev->set_node_id("ground-1");
+    ev->set_sequence(seq);
+    ev->set_job_id(job);
+    ev->set_kind(kind);
+    ev->set_at_us(clock_.Now().micros());
+    ev->set_progress_gpu_hours(kind == v1::JOB_EVENT_FINISHED ? 8 : 0);
+    agent_->Send(e);
+  }
+
+  static v1::ClientRequest TrainingSubmit(double gpu_hours) {
+    v1::ClientRequest req;
+    v1::JobSpec* job = req.mutable_submit()->add_jobs();
+    job->set_kind(v1::JOB_KIND_TRAINING);
+    job->set_gpus(4);
+    job->set_gpu_type("H100");
+    job->set_watts_per_gpu(700);
+    job->mutable_training()->set_gpu_hours(gpu_hours);
+    return req;
+  }
+
+  boost::asio::io_context io_;
+  zmq::context_t zmq_;
+  ManualClock clock_{kStart};
+  metrics::FakeMetricRegistry metrics_;
+  std::unique_ptr<storage::MemoryStore> store_;
+  std::unique_ptr<SchedulerService> service_;
+  std::unique_ptr<transport::DealerClient> agent_;
+  std::unique_ptr<transport::DealerClient> client_;
+  std::deque<v1::Envelope> to_agent_;
+};
+
+TEST_F(SchedulerServiceTest, SubmittedJobIsPlacedStartedAndFinishes) {
+  AgentHello();
+  AgentForecast();
+  auto submitted = Ask(TrainingSubmit(8));
+  ASSERT_TRUE(submitted.ok()) << submitted.status().ToString();
+  ASSERT_EQ(submitted->client_response().submitted().job_ids_size(), 1);
+  const std::string job_id = submitted->client_response().submitted().job_ids(0);
+
+  v1::Envelope start = NextToAgent(v1::Envelope::kStartJob);
+  EXPECT_EQ(start.start_job().job().id(), job_id);
+  EXPECT_EQ(start.start_job().job().owner(), "alice");
+
+  AgentEvent(1, job_id, v1::JOB_EVENT_STARTED);
+  EXPECT_EQ(NextToAgent(v1::Envelope::kAck).ack().sequence(), 1u);
+  AgentEvent(2, job_id, v1::JOB_EVENT_FINISHED);
+  EXPECT_EQ(NextToAgent(v1::Envelope::kAck).ack().sequence(), 2u);
+  // A re-sent event is acknowledged again but recorded once.
+  AgentEvent(2, job_id, v1::JOB_EVENT_FINISHED);
+  EXPECT_EQ(NextToAgent(v1::Envelope::kAck).ack().sequence(), 2u);
+  EXPECT_EQ(metrics_.Value("apsis_job_events_total"), 2);
+  EXPECT_EQ(metrics_.Value("apsis_job_events_duplicate_total"), 1);
+
+  v1::ClientRequest get;
+  get.mutable_get_job()->set_job_id(job_id);
+  auto job = Ask(get);
+  ASSERT_TRUE(job.ok());
+  EXPECT_EQ(job->client_response().job().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_EQ(job->client_response().job().placement().node_id(), "ground-1");
+
+  v1::ClientRequest events;
+  events.mutable_events()->set_job_id(job_id);
+  auto history = Ask(events);
+  ASSERT_TRUE(history.ok());
+  std::vector<std::string> kinds;
+  for (const auto& ev : history->client_response().events().events()) kinds.push_back(ev.kind());
+  EXPECT_EQ(kinds, (std::vector<std::string>{"submitted", "placed", "JOB_EVENT_STARTED",
+                                             "JOB_EVENT_FINISHED"}));
+}
+
+TEST_F(SchedulerServiceTest, InvalidSubmissionListsEveryProblem) {
+  v1::ClientRequest req = TrainingSubmit(-1);
+  req.mutable_submit()->mutable_jobs(0)->set_gpus(0);
+  auto answer = Ask(req);
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(answer.status().message().find("jobs[0].gpus: must be at least 1"), std::string::npos)
+      << answer.status().message();
+  EXPECT_NE(answer.status().message().find("jobs[0].training.gpu_hours: must be > 0"),
+            std::string::npos);
+  EXPECT_EQ(service_->job_count(), 0u);
+}
+
+TEST_F(SchedulerServiceTest, CordonedNodeGetsNothingAndGroundNodeGoesDownAfterMissedHeartbeats) {
+  AgentHello();
+  AgentForecast();
+  v1::ClientRequest cordon;
+  cordon.mutable_set_node_state()->set_node_id("ground-1");
+  cordon.mutable_set_node_state()->set_action(v1::NODE_ACTION_CORDON);
+  ASSERT_TRUE(Ask(cordon).ok());
+  auto submitted = Ask(TrainingSubmit(4));
+  ASSERT_TRUE(submitted.ok());
+  v1::ClientRequest nodes;
+  nodes.mutable_list_nodes();
+  auto listed = Ask(nodes);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->client_response().nodes().nodes(0).state(), v1::NODE_STATE_CORDONED);
+  for (const auto& e : to_agent_) EXPECT_FALSE(e.has_start_job());
+
+  clock_.Advance(Seconds(14));
+  io_.run_for(std::chrono::milliseconds(20));
+  listed = Ask(nodes);
+  EXPECT_NE(listed->client_response().nodes().nodes(0).state(), v1::NODE_STATE_DOWN);
+  clock_.Advance(Seconds(6));
+  RunUntil([&] {
+    auto l = Ask(nodes);
+    return l.ok() && l->client_response().nodes().nodes(0).state() == v1::NODE_STATE_DOWN;
+  });
+}
+
+TEST_F(SchedulerServiceTest, RestartKeepsAcknowledgedJobsAndReconcilesRunningOnes) {
+  AgentHello();
+  AgentForecast();
+  auto first = Ask(TrainingSubmit(8));
+  auto second = Ask(TrainingSubmit(8));
+  ASSERT_TRUE(first.ok() && second.ok());
+  const std::string running_id = first->client_response().submitted().job_ids(0);
+  const std::string lost_id = second->client_response().submitted().job_ids(0);
+  NextToAgent(v1::Envelope::kStartJob);
+  NextToAgent(v1::Envelope::kStartJob);
+  AgentEvent(1, running_id, v1::JOB_EVENT_STARTED);
+  NextToAgent(v1::Envelope::kAck);
+  AgentEvent(2, lost_id, v1::JOB_EVENT_STARTED);
+  NextToAgent(v1::Envelope::kAck);
+
+  // Restart: a new service over the same store; the agent comes back running only one job.
+  agent_.reset();
+  client_.reset();
+  service_.reset();
+  to_agent_.clear();
+  StartService();
+  EXPECT_TRUE(service_->reconciling());
+  EXPECT_EQ(service_->job_count(), 2u);
+  v1::RunningJob still;
+  still.set_job_id(running_id);
+  still.set_state(v1::JOB_STATE_RUNNING);
+  v1::RunningJob stranger;
+  stranger.set_job_id("job-999999");
+  stranger.set_state(v1::JOB_STATE_RUNNING);
+  AgentHello({still, stranger});
+  // The job nobody scheduled is stopped at once.
+  v1::Envelope stop = NextToAgent(v1::Envelope::kStopJob);
+  EXPECT_EQ(stop.stop_job().job_id(), "job-999999");
+  // After the grace period the unreported job is lost and re-queued; the reported one keeps
+  // running. The agent keeps heartbeating meanwhile, so its node stays up.
+  for (int i = 0; i < 3; ++i) {
+    clock_.Advance(Seconds(10.5));
+    AgentHeartbeat();
+    io_.run_for(std::chrono::milliseconds(10));
+  }
+  RunUntil([&] { return !service_->reconciling(); });
+  v1::ClientRequest get;
+  get.mutable_get_job()->set_job_id(running_id);
+  EXPECT_EQ(Ask(get)->client_response().job().state(), v1::JOB_STATE_RUNNING);
+  get.mutable_get_job()->set_job_id(lost_id);
+  auto lost = Ask(get);
+  EXPECT_NE(lost->client_response().job().state(), v1::JOB_STATE_RUNNING);
+  EXPECT_NE(lost->client_response().job().state(), v1::JOB_STATE_SUCCEEDED);
+}
+
+}  // namespace
+}  // namespace apsis::daemon
