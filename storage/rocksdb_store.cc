@@ -120,6 +120,7 @@ Status RocksDbStore::OpenDatabase(const RocksDbOptions& options) {
   db.keep_log_file_num = 5;
   db.max_log_file_size = 16 << 20;
   db.avoid_flush_during_shutdown = !options.flush_on_close;
+  if (options.env != nullptr) db.env = options.env;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<std::string> names;
@@ -156,47 +157,111 @@ Result<std::unique_ptr<RocksDbStore>> RocksDbStore::Open(const RocksDbOptions& o
   if (options.path.empty()) return InvalidArgumentError("state store path is empty");
   std::unique_ptr<RocksDbStore> store(new RocksDbStore());
   store->path_ = options.path;
-  store->flush_on_close_ = options.flush_on_close;
+  store->options_ = options;
+  store->options_.schema.migrations = nullptr;  // only needed here, may not outlive Open
   RETURN_IF_ERROR(store->OpenDatabase(options));
-
-  ASSIGN_OR_RETURN(std::optional<std::string> last,
-                   store->Get(Column::kMeta, kMetaLastEventSequence));
-  if (last) {
-    std::optional<uint64_t> value = DecodeBigEndian64(*last);
-    if (!value) {
-      return DataLossError(store->Describe() +
-                           ": meta record last_event_sequence is unreadable; "
-                           "restore the latest backup");
-    }
-    store->last_event_sequence_ = *value;
-  }
-  // The newest event must not be beyond the recorded last sequence (they are written together).
-  uint64_t newest = 0;
-  RETURN_IF_ERROR(store->Scan(Column::kEvents, ScanRange::All().Reversed(),
-                              [&](std::string_view key, std::string_view) {
-                                newest = DecodeBigEndian64(key).value_or(0);
-                                return false;
-                              }));
-  if (newest > store->last_event_sequence_) {
-    return DataLossError(store->Describe() + ": event " + std::to_string(newest) +
-                         " is newer than the recorded last sequence " +
-                         std::to_string(store->last_event_sequence_.load()) +
-                         "; the store is inconsistent. Restore the latest backup");
-  }
+  RETURN_IF_ERROR(store->LoadLastSequence());
   if (options.verify_checksums_on_open) RETURN_IF_ERROR(store->VerifyIntegrity());
   RETURN_IF_ERROR(PrepareSchema(*store, options.schema));
   return store;
 }
 
-RocksDbStore::~RocksDbStore() {
+Status RocksDbStore::LoadLastSequence() {
+  ASSIGN_OR_RETURN(std::optional<std::string> last, Get(Column::kMeta, kMetaLastEventSequence));
+  uint64_t recorded = 0;
+  if (last) {
+    std::optional<uint64_t> value = DecodeBigEndian64(*last);
+    if (!value) {
+      return DataLossError(Describe() +
+                           ": meta record last_event_sequence is unreadable; "
+                           "restore the latest backup");
+    }
+    recorded = *value;
+  }
+  // The newest event must not be beyond the recorded last sequence (they are written together).
+  uint64_t newest = 0;
+  RETURN_IF_ERROR(Scan(Column::kEvents, ScanRange::All().Reversed(),
+                       [&](std::string_view key, std::string_view) {
+                         newest = DecodeBigEndian64(key).value_or(0);
+                         return false;
+                       }));
+  if (newest > recorded) {
+    return DataLossError(Describe() + ": event " + std::to_string(newest) +
+                         " is newer than the recorded last sequence " + std::to_string(recorded) +
+                         "; the store is inconsistent. Restore the latest backup");
+  }
+  last_event_sequence_ = recorded;
+  return Status::Ok();
+}
+
+void RocksDbStore::CloseDatabase() {
   if (!db_) return;
   for (rocksdb::ColumnFamilyHandle* handle : handles_) {
     rocksdb::Status s = db_->DestroyColumnFamilyHandle(handle);
     if (!s.ok()) LogWarn("closing column family failed", {{"error", s.ToString()}});
   }
+  handles_.clear();
+  for (auto& column : columns_) column = nullptr;
   rocksdb::Status s = db_->Close();
   if (!s.ok()) LogWarn("closing state store failed", {{"path", path_}, {"error", s.ToString()}});
   db_.reset();
+}
+
+RocksDbStore::~RocksDbStore() {
+  std::unique_lock lock(db_mu_);
+  CloseDatabase();
+}
+
+Status RocksDbStore::Closed() const {
+  return UnavailableError(Describe() +
+                          " is closed after a failed write and could not be reopened yet; "
+                          "the next write retries. Check the disk");
+}
+
+// Writes and syncs a small file next to the database: does the filesystem take writes again?
+Status RocksDbStore::ProbeWritable() const {
+  rocksdb::Env* env = options_.env != nullptr ? options_.env : rocksdb::Env::Default();
+  std::string probe = path_ + "/WRITE_PROBE";
+  std::unique_ptr<rocksdb::WritableFile> file;
+  rocksdb::Status s = env->NewWritableFile(probe, &file, rocksdb::EnvOptions());
+  if (s.ok()) s = file->Append(std::string(64 * 1024, '\0'));
+  if (s.ok()) s = file->Sync();
+  if (file) {
+    rocksdb::Status closed = file->Close();
+    if (s.ok()) s = closed;
+  }
+  rocksdb::Status removed = env->DeleteFile(probe);
+  (void)removed;  // absent when creation failed
+  return FromRocks(s, "probing free space for", path_);
+}
+
+// Called under write_mu_ after a failed write. RocksDB stops writes after an I/O error; Resume()
+// clears most of them, but a failed WAL write is fatal to the open instance, so then the
+// database is closed and reopened (replaying its WAL), once the filesystem accepts writes again;
+// until then the old instance stays open for reads.
+Status RocksDbStore::RecoverFromWriteFailure() {
+  {
+    std::shared_lock lock(db_mu_);
+    if (db_) {
+      rocksdb::Status s = db_->Resume();
+      if (s.ok()) {
+        LogInfo("state store writable again", {{"path", path_}});
+        return Status::Ok();
+      }
+      // Busy: RocksDB's own recovery is running (it retries a full disk every few seconds); the
+      // write tells whether it has finished.
+      if (s.IsBusy()) return Status::Ok();
+    }
+  }
+  RETURN_IF_ERROR(ProbeWritable());
+  {
+    std::unique_lock lock(db_mu_);
+    CloseDatabase();
+    RETURN_IF_ERROR(OpenDatabase(options_));
+  }
+  RETURN_IF_ERROR(LoadLastSequence());
+  LogInfo("state store reopened after a failed write", {{"path", path_}});
+  return Status::Ok();
 }
 
 rocksdb::ColumnFamilyHandle* RocksDbStore::Handle(Column column) const {
@@ -211,12 +276,11 @@ Result<CommitInfo> RocksDbStore::Write(const WriteBatch& batch) {
   RETURN_IF_ERROR(ValidateBatch(batch));
   std::lock_guard lock(write_mu_);
   if (needs_resume_) {
-    // A failed write (e.g. disk full) puts RocksDB into a read-only error state; try to leave it.
-    rocksdb::Status s = db_->Resume();
-    if (!s.ok()) return FromRocks(s, "resuming writes to", path_);
+    RETURN_IF_ERROR(RecoverFromWriteFailure());
     needs_resume_ = false;
-    LogInfo("state store writable again", {{"path", path_}});
   }
+  std::shared_lock db_lock(db_mu_);
+  if (!db_) return Closed();
   uint64_t first = last_event_sequence_ + 1;
   rocksdb::WriteBatch rocks_batch;
   rocksdb::Status build;
@@ -242,11 +306,12 @@ Result<CommitInfo> RocksDbStore::Write(const WriteBatch& batch) {
   write_options.sync = true;
   rocksdb::Status s = db_->Write(write_options, &rocks_batch);
   if (!s.ok()) {
-    needs_resume_ = true;
+    needs_resume_ = true;  // the next write first gets RocksDB out of its error state
     Status status = FromRocks(s, "writing to", path_);
     LogWarn("state store write failed", {{"path", path_}, {"error", status.ToString()}});
     return status;
   }
+  needs_resume_ = false;
   CommitInfo info;
   if (batch.event_count() > 0) {
     info.first_event_sequence = first;
@@ -257,6 +322,8 @@ Result<CommitInfo> RocksDbStore::Write(const WriteBatch& batch) {
 }
 
 Result<std::optional<std::string>> RocksDbStore::Get(Column column, std::string_view key) const {
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
   std::string value;
   rocksdb::Status s = db_->Get(rocksdb::ReadOptions(), Handle(column),
                                rocksdb::Slice(key.data(), key.size()), &value);
@@ -277,6 +344,8 @@ Status RocksDbStore::Scan(Column column, const ScanRange& range, const ScanVisit
     read_options.fill_cache = false;
     read_options.readahead_size = 2 << 20;
   }
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
   std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(read_options, Handle(column)));
   if (!range.reverse) {
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -303,6 +372,8 @@ Status RocksDbStore::BackupTo(const std::string& dir) {
     return AlreadyExistsError("backup directory " + dir +
                               " already exists; pick a new directory for each backup");
   }
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
   rocksdb::Checkpoint* raw = nullptr;
   rocksdb::Status s = rocksdb::Checkpoint::Create(db_.get(), &raw);
   if (!s.ok()) return FromRocks(s, "preparing a backup of", path_);
@@ -314,10 +385,14 @@ Status RocksDbStore::BackupTo(const std::string& dir) {
 }
 
 Status RocksDbStore::VerifyIntegrity() const {
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
   return FromRocks(db_->VerifyChecksum(), "verifying checksums of", path_);
 }
 
 Status RocksDbStore::Flush() {
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
   rocksdb::FlushOptions flush;
   flush.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin(), handles_.end());
@@ -325,6 +400,8 @@ Status RocksDbStore::Flush() {
 }
 
 Result<std::string> RocksDbStore::Property(Column column, const std::string& name) const {
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
   std::string value;
   if (!db_->GetProperty(Handle(column), name, &value)) {
     return NotFoundError("no RocksDB property '" + name + "' for column " +

@@ -26,6 +26,13 @@
 // - paranoid_checks on: corruption found during open or a background job is reported, never
 //   skipped.
 //
+// Failed writes: RocksDB stops accepting writes after an I/O error (disk full, EIO). The next
+// Write first tries rocksdb::DB::Resume(); if RocksDB cannot resume in place (a failed WAL write
+// is fatal to the open instance) and a probe file can be written again, the store closes and
+// reopens the database, replaying its WAL. Until then writes fail with the same clear error and
+// reads keep working. A write that failed with an I/O error (not disk full) may still turn out to
+// be applied after such a reopen, exactly as a write in flight during a crash may.
+//
 // Thread-safety: all methods are thread-safe. Writes are serialized by a mutex (a GroupCommitter
 // in front makes one Write carry many submissions).
 #pragma once
@@ -34,6 +41,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -43,6 +51,7 @@
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
 }  // namespace rocksdb
 
 namespace apsis::storage {
@@ -62,6 +71,9 @@ struct RocksDbOptions {
   // Flush memtables when the store is closed so the next open replays no WAL. Tests turn it off to
   // leave the state in the WAL, as after a crash.
   bool flush_on_close = true;
+  // The RocksDB environment (filesystem); null for the default. Tests pass one that injects
+  // filesystem errors such as ENOSPC. Must outlive the store.
+  rocksdb::Env* env = nullptr;
 };
 
 class RocksDbStore final : public Store {
@@ -94,17 +106,24 @@ class RocksDbStore final : public Store {
 
  private:
   RocksDbStore() = default;
-  Status OpenDatabase(const RocksDbOptions& options);
+  Status OpenDatabase(const RocksDbOptions& options);  // needs db_mu_ held exclusively
+  void CloseDatabase();                                // needs db_mu_ held exclusively
+  Status LoadLastSequence();
+  Status RecoverFromWriteFailure();  // needs write_mu_
+  Status ProbeWritable() const;
+  Status Closed() const;
   rocksdb::ColumnFamilyHandle* Handle(Column column) const;
 
   std::string path_;
-  bool flush_on_close_ = true;
+  RocksDbOptions options_;  // for reopening after a write failure
+  // Guards the database instance: shared by every use, exclusive to close and reopen it.
+  mutable std::shared_mutex db_mu_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;  // owned by db_, destroyed before it
   rocksdb::ColumnFamilyHandle* columns_[kColumnCount] = {};
   std::mutex write_mu_;
-  std::atomic<uint64_t> last_event_sequence_{0};  // changed only under write_mu_
-  bool needs_resume_ = false;  // guarded by write_mu_: a write hit a background error
+  std::atomic<uint64_t> last_event_sequence_{0};  // changed only under write_mu_ (or in Open)
+  bool needs_resume_ = false;                     // guarded by write_mu_: a write failed
 };
 
 // Restores a backup made by BackupTo into `target_dir`, which must not exist or be empty (restore
