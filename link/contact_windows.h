@@ -11,6 +11,7 @@
 // stations on a pool of std::threads and returns results in input order (deterministic).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 

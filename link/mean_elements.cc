@@ -106,6 +106,55 @@ double RaanForLocalTimeOfAscendingNode(TimePoint epoch, double ltan_hours) {
   return Wrap360(sun_ra_deg + (ltan_hours - 12.0) * 15.0);
 }
 
+namespace {
+// A positive decimal integer in text[begin, end), or -1.
+int ParseCount(std::string_view text, size_t begin, size_t end) {
+  if (begin >= end || end - begin > 6) return -1;
+  int value = 0;
+  for (size_t i = begin; i < end; ++i) {
+    if (text[i] < '0' || text[i] > '9') return -1;
+    value = value * 10 + (text[i] - '0');
+  }
+  return value;
+}
+}  // namespace
+
+Status ParseWalkerPattern(std::string_view text, ConstellationSpec* spec) {
+  const size_t first = text.find('/');
+  const size_t second = first == std::string_view::npos ? first : text.find('/', first + 1);
+  if (second == std::string_view::npos || text.find('/', second + 1) != std::string_view::npos) {
+    return InvalidArgumentError("Walker pattern '" + std::string(text) +
+                                "' must be planes/sats-per-plane/phasing, e.g. 24/22/1");
+  }
+  const int planes = ParseCount(text, 0, first);
+  const int per_plane = ParseCount(text, first + 1, second);
+  const int phasing = ParseCount(text, second + 1, text.size());
+  auto bad = [&](size_t column, const char* what) {
+    return InvalidArgumentError("Walker pattern '" + std::string(text) + "', column " +
+                                std::to_string(column + 1) + ": " + what);
+  };
+  if (planes < 1) return bad(0, "the number of planes must be a whole number >= 1");
+  if (per_plane < 1) return bad(first + 1, "satellites per plane must be a whole number >= 1");
+  if (phasing < 0) return bad(second + 1, "the phasing must be a whole number >= 0");
+  if (phasing >= planes) return bad(second + 1, "the phasing must be below the number of planes");
+  spec->planes = planes;
+  spec->sats_per_plane = per_plane;
+  spec->phasing = phasing;
+  return Status::Ok();
+}
+
+Result<double> ParseLocalTimeOfAscendingNode(std::string_view text) {
+  if (text == "dawn-dusk") return 6.0;
+  if (text == "dusk-dawn") return 18.0;
+  if (text.size() == 5 && text[2] == ':') {
+    const int hours = ParseCount(text, 0, 2);
+    const int minutes = ParseCount(text, 3, 5);
+    if (hours >= 0 && hours < 24 && minutes >= 0 && minutes < 60) return hours + minutes / 60.0;
+  }
+  return InvalidArgumentError("local time of the ascending node '" + std::string(text) +
+                              "' must be dawn-dusk, dusk-dawn or HH:MM (e.g. 06:00)");
+}
+
 Result<std::vector<OrbitalElements>> GenerateConstellation(const ConstellationSpec& spec) {
   if (spec.planes < 1 || spec.sats_per_plane < 1) {
     return InvalidArgumentError("constellation needs at least 1 plane and 1 satellite per plane");

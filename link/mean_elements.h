@@ -10,6 +10,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/status.h"
@@ -61,6 +62,14 @@ struct ConstellationSpec {
   double first_raan_deg = 0;     // ignored when sun-synchronous
   double bstar = 0;
 };
+
+// Reads a Walker-delta pattern "planes/sats-per-plane/phasing", e.g. "24/22/1", into `spec`.
+// Errors say which part is wrong and name the column (1-based) in `text`.
+Status ParseWalkerPattern(std::string_view text, ConstellationSpec* spec);
+
+// Local time of the ascending node (hours) for a sun-synchronous orbit: "dawn-dusk" (06:00),
+// "dusk-dawn" (18:00) or a time "HH:MM".
+Result<double> ParseLocalTimeOfAscendingNode(std::string_view text);
 
 // Satellites named "<prefix>-<plane>-<slot>" (1-based), numbered from first_satnum.
 Result<std::vector<OrbitalElements>> GenerateConstellation(const ConstellationSpec& spec);

@@ -69,5 +69,22 @@ TEST(MeanElements, WalkerDeltaLayout) {
   EXPECT_FALSE(GenerateConstellation(spec).ok());
 }
 
+TEST(MeanElements, ParsesWalkerPatternsAndLocalTimes) {
+  ConstellationSpec spec;
+  ASSERT_TRUE(ParseWalkerPattern("24/22/1", &spec).ok());
+  EXPECT_EQ(spec.planes, 24);
+  EXPECT_EQ(spec.sats_per_plane, 22);
+  EXPECT_EQ(spec.phasing, 1);
+  const Status bad = ParseWalkerPattern("24/x/1", &spec);
+  EXPECT_NE(bad.message().find("column 4: satellites per plane"), std::string::npos)
+      << bad.message();
+  EXPECT_FALSE(ParseWalkerPattern("24/22", &spec).ok());
+  EXPECT_FALSE(ParseWalkerPattern("4/2/4", &spec).ok());
+  EXPECT_EQ(*ParseLocalTimeOfAscendingNode("dawn-dusk"), 6.0);
+  EXPECT_EQ(*ParseLocalTimeOfAscendingNode("dusk-dawn"), 18.0);
+  EXPECT_EQ(*ParseLocalTimeOfAscendingNode("10:30"), 10.5);
+  EXPECT_FALSE(ParseLocalTimeOfAscendingNode("25:00").ok());
+}
+
 }  // namespace
 }  // namespace apsis::link
