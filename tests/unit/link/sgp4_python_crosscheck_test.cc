@@ -2,6 +2,7 @@
 // program) on the 421 Starlink element sets of the shared data, at 10 times each.
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -59,7 +60,8 @@ TEST(Sgp4PythonCrossCheck, AgreesWithPythonSgp4OnStarlinkSnapshot) {
   std::vector<int64_t> times;
   for (int k = 0; k < 10; ++k) times.push_back(t0 + k * 17557);  // ~4.9 h apart, odd seconds
 
-  const std::string script_path = testing::TempDir() + "/apsis_sgp4_crosscheck.py";
+  const std::string script_path =
+      testing::TempDir() + "/apsis_sgp4_crosscheck_" + std::to_string(getpid()) + ".py";
   std::ofstream(script_path) << kScript;
   std::string command = std::string(kPython) + " " + script_path + " '" + tle_path + "'";
   for (int64_t t : times) command += " " + std::to_string(t);
@@ -75,7 +77,9 @@ TEST(Sgp4PythonCrossCheck, AgreesWithPythonSgp4OnStarlinkSnapshot) {
       reference[{satnum, k}] = {error, s};
     }
   }
-  ASSERT_EQ(pclose(pipe), 0) << command;
+  const int exit_status = pclose(pipe);
+  std::remove(script_path.c_str());
+  ASSERT_EQ(exit_status, 0) << command;
   ASSERT_EQ(reference.size(), 4210u);
 
   double worst_r_m = 0, worst_v_mm_s = 0;
@@ -125,7 +129,8 @@ TEST(Sgp4PythonCrossCheck, AfspcModeAgreesWithPythonSgp4) {
   if (!in || std::system(probe.c_str()) != 0) {
     GTEST_SKIP() << "python3-sgp4 (module and SGP4-VER.TLE) is not installed";
   }
-  const std::string script_path = testing::TempDir() + "/apsis_sgp4_afspc.py";
+  const std::string script_path =
+      testing::TempDir() + "/apsis_sgp4_afspc_" + std::to_string(getpid()) + ".py";
   std::ofstream(script_path) << kAfspcScript;
   const std::string command = std::string(kPython) + " " + script_path + " " + tle_path;
   FILE* pipe = popen(command.c_str(), "r");
@@ -140,7 +145,9 @@ TEST(Sgp4PythonCrossCheck, AfspcModeAgreesWithPythonSgp4) {
       reference[{satnum, k}] = {error, s};
     }
   }
-  ASSERT_EQ(pclose(pipe), 0) << command;
+  const int exit_status = pclose(pipe);
+  std::remove(script_path.c_str());
+  ASSERT_EQ(exit_status, 0) << command;
 
   std::stringstream buffer;
   buffer << in.rdbuf();
