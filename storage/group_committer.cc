@@ -17,9 +17,19 @@ struct GroupCommitter::Pending {
 };
 
 GroupCommitter::GroupCommitter(Store& store, Options options)
-    : store_(store), options_(std::move(options)) {}
+    : store_(store), options_(std::move(options)) {
+  if (options_.background_writer) writer_ = std::thread([this] { RunWriter(); });
+}
 
 GroupCommitter::~GroupCommitter() {
+  if (writer_.joinable()) {
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+    }
+    work_ready_.notify_all();
+    writer_.join();  // it writes everything flushed before stopping
+  }
   std::unique_lock lock(mu_);
   leader_done_.wait(lock, [&] { return !leader_active_; });
   if (!queue_.empty()) Lead(lock, nullptr, enqueued_);
@@ -51,6 +61,12 @@ void GroupCommitter::Flush() {
   std::unique_lock lock(mu_);
   flush_scheduled_ = false;
   uint64_t target = enqueued_;
+  if (options_.background_writer) {
+    ready_until_ = target;
+    lock.unlock();
+    work_ready_.notify_one();
+    return;
+  }
   // Another leader's groups may take our submissions; otherwise we write them ourselves.
   leader_done_.wait(lock, [&] { return taken_ >= target || !leader_active_; });
   if (taken_ < target) Lead(lock, nullptr, target);
@@ -67,6 +83,20 @@ Result<CommitInfo> GroupCommitter::Commit(WriteBatch batch) {
   leader_done_.wait(lock, [&] { return pending->finished || !leader_active_; });
   if (!pending->finished) Lead(lock, pending.get(), 0);
   return pending->result;
+}
+
+void GroupCommitter::RunWriter() {
+  std::unique_lock lock(mu_);
+  while (true) {
+    work_ready_.wait(lock, [&] {
+      return (taken_ < ready_until_ && !leader_active_) || (stopping_ && !leader_active_);
+    });
+    if (taken_ < ready_until_) {
+      Lead(lock, nullptr, ready_until_);
+    } else if (stopping_) {
+      return;
+    }
+  }
 }
 
 size_t GroupCommitter::queued() const {
@@ -140,11 +170,19 @@ void GroupCommitter::Lead(std::unique_lock<std::mutex>& lock, const Pending* own
     stats_.largest_group = std::max<uint64_t>(stats_.largest_group, group.size());
     leader_done_.notify_all();
     lock.unlock();
-    for (const auto& pending : callbacks) pending->done(pending->result);
+    for (const auto& pending : callbacks) {
+      if (options_.run_callback) {
+        options_.run_callback(
+            [done = std::move(pending->done), result = pending->result] { done(result); });
+      } else {
+        pending->done(pending->result);
+      }
+    }
     lock.lock();
   }
   leader_active_ = false;
   leader_done_.notify_all();
+  work_ready_.notify_all();  // the background writer may have work that waited for this leader
 }
 
 }  // namespace apsis::storage

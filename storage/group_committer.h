@@ -6,23 +6,29 @@
 // and completes every submission with the result. Each submission stays atomic on its own (its
 // changes are all in the merged batch or none are) and submissions are applied in queue order.
 //
-// Two ways to use it:
-// - Event loop (the scheduler daemon). Submit(batch, callback) during a loop turn; the first
-//   submission of a turn calls Options::schedule_flush, which posts Flush() to the loop, so every
-//   change made in that turn is written by one Flush at the end of the turn:
-//     GroupCommitter committer(store, {.schedule_flush = [&] {
-//       asio::post(io, [&] { committer.Flush(); }); }});
+// Ways to use it:
+// - Event loop, writing on the loop (simplest). Submit(batch, callback) during a loop turn; the
+//   first submission of a turn calls Options::schedule_flush, which posts Flush() to the loop, so
+//   every change made in that turn is written by one Flush at the end of the turn:
+//     options.schedule_flush = [&] { asio::post(io, [&] { committer.Flush(); }); };
 //     committer.Submit(std::move(batch), [&](const Result<CommitInfo>& r) { ReplyToClient(r); });
-//   Only acknowledge a change to anyone after its callback reports OK. A submission waits for the
-//   next Flush (or for a Commit whose write happens to take it along).
+//   The loop blocks for one fsync per turn with submissions.
+// - Event loop with a background writer (the daemon's choice under load). Same Submit and
+//   per-turn Flush, but Options::background_writer makes Flush only mark the turn's submissions
+//   ready; a writer thread owned by the committer writes them, and Options::run_callback hands
+//   each callback back to the loop (asio::post). The loop keeps serving while the disk syncs, and
+//   the turns that pass during one fsync share the next one.
 // - Threads (clients, benchmarks). Commit(batch) blocks until the batch is durable; callers that
 //   arrive while a write is in flight are merged into the next write (leveldb-style leader and
 //   followers), so N concurrent committers need ~1 fsync per round instead of N.
+// In every mode only acknowledge a change to anyone after its callback (or Commit) reports OK. A
+// submission waits for the next Flush (or for a Commit whose write happens to take it along).
 //
-// Thread-safety: all methods are thread-safe. Callbacks run on the thread that performs the write
-// (the loop thread when all Submit and Flush calls come from the loop), outside internal locks, in
-// submission order; they may call Submit but must not call Commit or Flush. Destroying the
-// committer writes what is still queued; no call may be in progress then.
+// Thread-safety: all methods are thread-safe. Callbacks run through Options::run_callback if set,
+// else on the thread that performs the write (the loop thread when all Submit and Flush calls come
+// from the loop and there is no background writer), outside internal locks, in submission order;
+// they may call Submit but must not call Commit, or Flush unless they run on the loop. Destroying
+// the committer writes what is still queued; no call may be in progress then.
 #pragma once
 
 #include <condition_variable>
@@ -31,6 +37,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "storage/store.h"
 
@@ -48,6 +55,11 @@ class GroupCommitter {
     // Called when Submit queues work and no flush is scheduled yet (see the class comment).
     // Without it, queued submissions wait for the next Flush or Commit.
     std::function<void()> schedule_flush;
+    // Write on a thread owned by the committer: Flush marks submissions ready and returns.
+    bool background_writer = false;
+    // Runs each completion callback, e.g. [&](auto f) { asio::post(io, std::move(f)); }; by
+    // default callbacks run on the writing thread.
+    std::function<void(std::function<void()>)> run_callback;
   };
 
   struct Stats {
@@ -68,7 +80,8 @@ class GroupCommitter {
 
   // Writes everything queued before the call. If another thread is writing, waits for it and
   // then writes what that write did not take (another thread's write may complete some of our
-  // submissions, and run their callbacks). Call it from the event loop once per turn.
+  // submissions, and run their callbacks). Call it from the event loop once per turn. With a
+  // background writer it only hands the submissions to the writer thread and returns at once.
   void Flush();
 
   // Queues `batch` and returns once it is durable (or failed).
@@ -81,6 +94,7 @@ class GroupCommitter {
  private:
   struct Pending;
   void Lead(std::unique_lock<std::mutex>& lock, const Pending* own, uint64_t take_until);
+  void RunWriter();
 
   Store& store_;
   const Options options_;
@@ -92,6 +106,11 @@ class GroupCommitter {
   // Submissions ever queued / ever taken into a write (a Flush waits for all queued before it).
   uint64_t enqueued_ = 0;
   uint64_t taken_ = 0;
+  // Background writer: writes submissions up to ready_until_ (set by Flush).
+  uint64_t ready_until_ = 0;
+  bool stopping_ = false;
+  std::condition_variable work_ready_;
+  std::thread writer_;
   Stats stats_;
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <condition_variable>
@@ -120,6 +121,50 @@ TEST(GroupCommitterTest, SubmissionsOfOneLoopTurnShareOneWrite) {
   EXPECT_EQ(committer->stats().writes, 1u);
   EXPECT_EQ(committer->stats().largest_group, 10u);
   EXPECT_EQ((*memory)->Get(Column::kJobs, "job-9")->value_or(""), "spec-job-9");
+}
+
+TEST(GroupCommitterTest, BackgroundWriterRunsCallbacksOnTheLoopAndKeepsTheLoopFree) {
+  auto memory = MemoryStore::Open(TestSchema());
+  ASSERT_TRUE(memory.ok());
+  GatedStore store(**memory);
+  boost::asio::io_context io;
+  auto work = boost::asio::make_work_guard(io);
+  std::unique_ptr<GroupCommitter> committer;
+  GroupCommitter::Options options;
+  options.background_writer = true;
+  options.schedule_flush = [&] { boost::asio::post(io, [&] { committer->Flush(); }); };
+  options.run_callback = [&](std::function<void()> f) { boost::asio::post(io, std::move(f)); };
+  committer = std::make_unique<GroupCommitter>(store, options);
+
+  std::thread::id loop_thread = std::this_thread::get_id();
+  int acknowledged = 0;
+  bool all_on_loop = true;
+  auto submit = [&](const std::string& id) {
+    committer->Submit(JobBatch(id), [&](const Result<CommitInfo>& r) {
+      all_on_loop = all_on_loop && std::this_thread::get_id() == loop_thread;
+      if (r.ok() && ++acknowledged == 7) work.reset();
+    });
+  };
+  store.HoldNextWrite();
+  boost::asio::post(io, [&] {
+    for (int i = 0; i < 3; ++i) submit("turn1-" + std::to_string(i));
+    // The turn's Flush runs after this handler; the next handler runs while its write is held,
+    // which only works because Flush returned without waiting for the disk.
+    boost::asio::post(io, [&] {
+      store.WaitUntilHeld();
+      for (int i = 0; i < 4; ++i) submit("turn2-" + std::to_string(i));
+      boost::asio::post(io, [&] { store.Release(); });
+    });
+  });
+  io.run();
+
+  EXPECT_EQ(acknowledged, 7);
+  EXPECT_TRUE(all_on_loop);
+  GroupCommitter::Stats stats = committer->stats();
+  EXPECT_EQ(stats.writes, 2u);  // one write per turn
+  EXPECT_EQ(stats.largest_group, 4u);
+  committer.reset();  // stops the writer thread
+  EXPECT_EQ((*memory)->LastEventSequence(), 7u);
 }
 
 TEST(GroupCommitterTest, CommitsArrivingDuringAWriteAreMergedIntoTheNext) {

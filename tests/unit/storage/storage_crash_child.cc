@@ -1,11 +1,14 @@
 // Crash-test child: applies a stream of submissions and two-key transitions to a RocksDbStore
-// through a GroupCommitter until it is killed, printing every acknowledged change on stdout:
+// through GroupCommitters (blocking Commit threads, an event loop flushing on the loop, and an
+// event loop with a background writer) until it is killed, printing every acknowledged change on
+// stdout:
 //   S <job id>          a new job (jobs + placements + one event) is durable
 //   T <job id> <gen>    job <id> moved to generation <gen> in jobs and placements together
 // Usage: storage_crash_child <db dir> <round> <seed>. Prints "ready" once the store is open.
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
@@ -82,6 +85,38 @@ void LoopSubmitter(GroupCommitter& committer, const std::string& prefix, uint64_
   }
 }
 
+// The daemon's set-up: a loop thread with a background writer and a bounded number of clients
+// in flight; acknowledgements arrive on the writer thread.
+void BackgroundWriterLoop(apsis::storage::Store& store, const std::string& prefix, uint64_t seed) {
+  GroupCommitter::Options options;
+  options.background_writer = true;
+  GroupCommitter committer(store, options);
+  std::mt19937_64 rng(seed);
+  std::mutex mu;
+  std::condition_variable acked;
+  int in_flight = 0;
+  for (uint64_t n = 0;;) {
+    int to_submit = 0;
+    {
+      std::unique_lock lock(mu);
+      acked.wait(lock, [&] { return in_flight < 32; });
+      to_submit = 32 - in_flight;
+      in_flight = 32;
+    }
+    for (int i = 0; i < to_submit; ++i, ++n) {
+      std::string id = prefix + "-" + std::to_string(n);
+      committer.Submit(Transition(id, 0, rng, true), [&, id](const apsis::Result<CommitInfo>& r) {
+        if (!r.ok()) std::_Exit(4);
+        PrintLine("S " + id);
+        std::lock_guard lock(mu);
+        --in_flight;
+        acked.notify_one();
+      });
+    }
+    committer.Flush();
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -111,6 +146,7 @@ int main(int argc, char** argv) {
                          "r" + round + "-t" + std::to_string(t), seed * 31 + t);
   }
   threads.emplace_back(LoopSubmitter, std::ref(committer), "r" + round + "-loop", seed * 31 + 7);
+  threads.emplace_back(BackgroundWriterLoop, std::ref(**store), "r" + round + "-bg", seed * 31 + 8);
   for (std::thread& t : threads) t.join();  // never: the parent kills us
   return 0;
 }
