@@ -41,10 +41,17 @@ int GenerationOf(std::string_view value) {
   return std::atoi(std::string(value.substr(1, value.find('|') - 1)).c_str());
 }
 
-// Runs one child until `kill_after` has passed (counted from "ready" or, when `before_ready`,
-// from the spawn), kills it and returns whether it was killed as planned.
-void RunChildAndKill(const std::string& db, int round, uint64_t seed,
-                     std::chrono::milliseconds kill_after, bool before_ready, Acks& acks) {
+// When to kill a child: `after_acks` acknowledgements after "ready", then `delay` more (so the
+// kill lands at a random point between writes and during fsyncs); or, with after_acks == 0,
+// `delay` after the spawn (during open and WAL recovery).
+struct KillPlan {
+  int after_acks = 0;
+  std::chrono::microseconds delay{0};
+};
+
+// Runs one child, kills it as planned and collects what it acknowledged.
+void RunChildAndKill(const std::string& db, int round, uint64_t seed, const KillPlan& plan,
+                     Acks& acks) {
   int fds[2];
   ASSERT_EQ(::pipe(fds), 0);
   posix_spawn_file_actions_t actions;
@@ -62,13 +69,15 @@ void RunChildAndKill(const std::string& db, int round, uint64_t seed,
   ::close(fds[1]);
 
   using Clock = std::chrono::steady_clock;
-  Clock::time_point deadline = before_ready ? Clock::now() + kill_after : Clock::time_point::max();
+  Clock::time_point deadline =
+      plan.after_acks == 0 ? Clock::now() + plan.delay : Clock::time_point::max();
+  int acks_this_round = 0;
   std::string buffer;
   bool killed = false;
   auto handle_line = [&](const std::string& line) {
-    if (line == "ready") {
-      if (!before_ready) deadline = Clock::now() + kill_after;
-      return;
+    if (line == "ready") return;
+    if (plan.after_acks > 0 && ++acks_this_round == plan.after_acks) {
+      deadline = Clock::now() + plan.delay;
     }
     std::istringstream in(line);
     std::string kind, id;
@@ -89,6 +98,7 @@ void RunChildAndKill(const std::string& db, int round, uint64_t seed,
     if (!killed && deadline != Clock::time_point::max()) {
       auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
       timeout_ms = static_cast<int>(std::max<int64_t>(0, left.count()));
+      if (timeout_ms == 0 && Clock::now() < deadline) timeout_ms = 1;
     }
     if (!killed && timeout_ms == 0) {
       ::kill(pid, SIGKILL);
@@ -171,19 +181,27 @@ TEST(CrashTest, AcknowledgedChangesSurviveSigkillAndNoTransitionIsPartial) {
   std::mt19937_64 rng(20261129);
   constexpr int kRounds = 24;
   Acks acks;
-  size_t previous = 0;
+  uint64_t previous = 0;
   for (int round = 0; round < kRounds; ++round) {
     // Every fourth round kills during start-up (open, WAL recovery); the others while writing.
-    bool before_ready = round % 4 == 3;
-    auto kill_after = std::chrono::milliseconds(before_ready ? rng() % 40 : 20 + rng() % 280);
-    RunChildAndKill(db, round, rng(), kill_after, before_ready, acks);
+    // Every fourth round kills during start-up (open, WAL recovery); the others while writing,
+    // after 1-1000 acknowledgements and 0-5 ms more.
+    KillPlan plan;
+    if (round % 4 == 3) {
+      plan.delay = std::chrono::microseconds(rng() % 40'000);
+    } else {
+      plan.after_acks = 1 + static_cast<int>(rng() % 1000);
+      plan.delay = std::chrono::microseconds(rng() % 5'000);
+    }
+    RunChildAndKill(db, round, rng(), plan, acks);
     if (HasFatalFailure()) return;
     VerifyStore(db, acks, round);
     if (HasFatalFailure()) return;
-    if (!before_ready) {
-      EXPECT_GT(acks.submitted.size(), previous) << "round " << round << " acknowledged nothing";
+    if (plan.after_acks > 0) {
+      EXPECT_GE(acks.submitted.size() + acks.transitions, previous + plan.after_acks)
+          << "round " << round;
     }
-    previous = acks.submitted.size();
+    previous = acks.submitted.size() + acks.transitions;
   }
   RecordProperty("acknowledged_submissions", static_cast<int>(acks.submitted.size()));
   std::printf(
