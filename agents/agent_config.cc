@@ -16,8 +16,8 @@ std::string Resolve(const std::string& base_dir, const std::string& path) {
 
 // Loads a CSV series named by `csv:` inside `section` (price or carbon); errors go to the reader
 // with the place of the `csv:` key, and carry the CSV's own file:line:col.
-std::optional<TimeSeries> ReadSeries(ConfigMap section, const std::string& value_name, double scale,
-                                     const std::string& base_dir) {
+std::optional<TimeSeries> ReadSeries(ConfigMap& section, const std::string& value_name,
+                                     double scale, const std::string& base_dir) {
   YAML::Node at = section.Raw("csv");
   const std::string path = Resolve(base_dir, section.Required<std::string>("csv"));
   CsvColumnSpec spec;
@@ -67,7 +67,7 @@ void ReadGround(ConfigMap g, const std::string& base_dir, AgentConfig* config) {
   config->ground = std::move(ground);
 }
 
-void ReadStations(ConfigMap o, const std::string& base_dir, AgentConfig* config) {
+void ReadStations(ConfigMap& o, const std::string& base_dir, AgentConfig* config) {
   if (o.Has("ground_stations_file")) {
     YAML::Node at = o.Raw("ground_stations_file");
     const std::string path = Resolve(base_dir, o.Required<std::string>("ground_stations_file"));
