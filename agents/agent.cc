@@ -74,6 +74,29 @@ Result<std::unique_ptr<Agent>> Agent::Create(boost::asio::io_context& io, zmq::c
   AgentConfig& c = agent->config_;
   const TimePoint now = clock.Now();
 
+  // Keys first: a misconfigured agent fails before it touches the disk.
+  transport::DealerClientOptions options;
+  options.endpoint = c.scheduler_endpoint;
+  if (insecure) {
+    LogWarn(
+        "*** INSECURE: CURVE is off; traffic to the scheduler is neither encrypted nor "
+        "authenticated. Use --insecure for local development only. ***",
+        {{"node", c.spec.id()}});
+  } else {
+    if (c.client_key.empty() || c.server_public_key.empty()) {
+      return InvalidArgumentError(
+          c.source +
+          ": scheduler.client_key and scheduler.server_public_key are required "
+          "(CURVE is on by default); create keys with 'apsisctl keygen' or run with "
+          "--insecure for local development");
+    }
+    Result<transport::CurveKeyPair> keys = transport::LoadCurveKeyPair(c.client_key);
+    if (!keys.ok()) return keys.status().WithContext("scheduler.client_key");
+    Result<std::string> server = transport::LoadCurvePublicKey(c.server_public_key);
+    if (!server.ok()) return server.status().WithContext("scheduler.server_public_key");
+    options.curve = *keys;
+    options.server_public_key = *server;
+  }
   if (c.orbital) {
     ASSIGN_OR_RETURN(std::unique_ptr<OrbitalPowerModel> model,
                      OrbitalPowerModel::Create(*c.orbital, c.spec.id(), now));
@@ -108,28 +131,6 @@ Result<std::unique_ptr<Agent>> Agent::Create(boost::asio::io_context& io, zmq::c
       break;
   }
 
-  transport::DealerClientOptions options;
-  options.endpoint = c.scheduler_endpoint;
-  if (insecure) {
-    LogWarn(
-        "*** INSECURE: CURVE is off; traffic to the scheduler is neither encrypted nor "
-        "authenticated. Use --insecure for local development only. ***",
-        {{"node", c.spec.id()}});
-  } else {
-    if (c.client_key.empty() || c.server_public_key.empty()) {
-      return InvalidArgumentError(
-          c.source +
-          ": scheduler.client_key and scheduler.server_public_key are required "
-          "(CURVE is on by default); create keys with 'apsisctl keygen' or run with "
-          "--insecure for local development");
-    }
-    Result<transport::CurveKeyPair> keys = transport::LoadCurveKeyPair(c.client_key);
-    if (!keys.ok()) return keys.status().WithContext("scheduler.client_key");
-    Result<std::string> server = transport::LoadCurvePublicKey(c.server_public_key);
-    if (!server.ok()) return server.status().WithContext("scheduler.server_public_key");
-    options.curve = *keys;
-    options.server_public_key = *server;
-  }
   ASSIGN_OR_RETURN(agent->client_, transport::DealerClient::Create(
                                        io, zmq, options, [self](v1::Envelope&& envelope) {
                                          self->OnEnvelope(std::move(envelope));
