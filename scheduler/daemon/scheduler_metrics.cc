@@ -22,6 +22,12 @@ SchedulerMetrics::SchedulerMetrics(metrics::MetricRegistry& r)
       request_seconds(r.GetHistogram("apsis_request_duration_seconds",
                                      "Time to handle one agent or client message",
                                      metrics::LatencyBuckets())),
+      store_commit_seconds(r.GetHistogram("apsis_store_commit_seconds",
+                                          "Time from a change to its durable write",
+                                          metrics::LatencyBuckets())),
+      placement_wait_seconds(r.GetHistogram(
+          "apsis_placement_wait_seconds", "Clock time from submission to first placement",
+          {1, 10, 60, 300, 900, 3600, 4 * 3600, 12 * 3600, 24 * 3600, 48 * 3600})),
       queue_length(r.GetGauge("apsis_queue_length", "Jobs pending placement")),
       reconciling(r.GetGauge("apsis_reconciling",
                              "1 while waiting for agents to re-register after a restart")),
@@ -39,6 +45,13 @@ void SchedulerMetrics::SetNode(const NodeGaugeValues& v) {
   }
   registry_.GetGauge("apsis_node_contact_open", "1 while the node can reach the ground", labels)
       .Set(v.contact_open ? 1 : 0);
+  registry_
+      .GetGauge("apsis_node_sunlit", "1 while the node is in sunlight (ground: always)", labels)
+      .Set(v.sunlit ? 1 : 0);
+  registry_
+      .GetGauge("apsis_node_last_heartbeat_timestamp_seconds",
+                "Unix time of the last message from the node's agent", labels)
+      .Set(v.last_heard_seconds);
   registry_.GetGauge("apsis_node_gpus_busy", "GPUs running jobs", labels).Set(v.gpus_busy);
   registry_.GetGauge("apsis_node_gpus", "GPUs of the node", labels).Set(v.gpus_total);
   auto& previous = node_state_[v.node_id];
@@ -55,17 +68,57 @@ void SchedulerMetrics::SetNode(const NodeGaugeValues& v) {
       .Set(1);
 }
 
-void SchedulerMetrics::SetJobsByState(const std::map<std::string, double>& counts) {
-  for (const auto& [state, n] : counts)
-    registry_.GetGauge("apsis_jobs", "Jobs by state", {{"state", state}}).Set(n);
+void SchedulerMetrics::SetJobsByStateAndKind(
+    const std::map<std::pair<std::string, std::string>, double>& counts) {
+  for (const auto& [key, n] : counts) {
+    registry_
+        .GetGauge("apsis_jobs", "Jobs by state and kind",
+                  {{"state", key.first}, {"kind", key.second}})
+        .Set(n);
+  }
+}
+
+void SchedulerMetrics::CountRejection(const std::string& constraint) {
+  registry_
+      .GetCounter("apsis_rejections_total", "Jobs rejected as infeasible, by constraint",
+                  {{"constraint", constraint}})
+      .Increment();
+}
+
+void SchedulerMetrics::SetTransportTotals(const std::string& endpoint, uint64_t malformed,
+                                          uint64_t undecodable, uint64_t oversized,
+                                          uint64_t version_mismatch) {
+  const std::pair<const char*, uint64_t> totals[] = {{"malformed", malformed},
+                                                     {"undecodable", undecodable},
+                                                     {"oversized", oversized},
+                                                     {"version_mismatch", version_mismatch}};
+  for (const auto& [reason, total] : totals) {
+    uint64_t& last = exported_totals_[endpoint + "/" + reason];
+    auto& counter = registry_.GetCounter("apsis_messages_dropped_total",
+                                         "Messages dropped on receipt, by endpoint and reason",
+                                         {{"endpoint", endpoint}, {"reason", reason}});
+    if (total > last) counter.Increment(static_cast<double>(total - last));
+    last = total;
+  }
+}
+
+void SchedulerMetrics::SetAuthRefusedTotal(uint64_t refused) {
+  uint64_t& last = exported_totals_["auth_refused"];
+  auto& counter = registry_.GetCounter("apsis_auth_refused_total",
+                                       "CURVE handshakes refused (key not in an allowlist)");
+  if (refused > last) counter.Increment(static_cast<double>(refused - last));
+  last = refused;
 }
 
 void SchedulerMetrics::AddEnergy(const std::string& node_id, const std::string& kind, double kwh,
                                  double usd) {
   const metrics::Labels labels{{"node", node_id}, {"kind", kind}};
-  registry_.GetCounter("apsis_energy_kwh_total", "Energy used by finished job runs", labels)
-      .Increment(kwh);
-  registry_.GetCounter("apsis_energy_cost_usd_total", "Energy cost of finished job runs", labels)
+  registry_
+      .GetCounter("apsis_energy_joules_total", "Energy used by jobs, as reported by agents", labels)
+      .Increment(kwh * 3.6e6);
+  registry_
+      .GetCounter("apsis_energy_cost_usd_total", "Energy cost of jobs at their placement's price",
+                  labels)
       .Increment(usd);
 }
 

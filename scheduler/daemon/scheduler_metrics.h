@@ -18,6 +18,8 @@ struct NodeGaugeValues {
   double power_used_w = 0;
   double battery_soc_ratio = -1;  // < 0: no battery
   bool contact_open = false;
+  bool sunlit = false;
+  double last_heard_seconds = 0;  // Unix time of the last message from the node
   double gpus_busy = 0;
   double gpus_total = 0;
 };
@@ -38,17 +40,26 @@ class SchedulerMetrics {
   metrics::Counter& store_errors;
   metrics::Histogram& plan_seconds;
   metrics::Histogram& request_seconds;
+  metrics::Histogram& store_commit_seconds;
+  metrics::Histogram& placement_wait_seconds;
   metrics::Gauge& queue_length;
   metrics::Gauge& reconciling;
 
   void SetNode(const NodeGaugeValues& v);
-  void SetJobsByState(const std::map<std::string, double>& counts);
+  // Keys: (state, kind).
+  void SetJobsByStateAndKind(const std::map<std::pair<std::string, std::string>, double>& counts);
+  void CountRejection(const std::string& constraint);
+  // Transport counters are cumulative; these add what is new since the last call.
+  void SetTransportTotals(const std::string& endpoint, uint64_t malformed, uint64_t undecodable,
+                          uint64_t oversized, uint64_t version_mismatch);
+  void SetAuthRefusedTotal(uint64_t refused);
   void AddEnergy(const std::string& node_id, const std::string& kind, double kwh, double usd);
   void SetSloAttainment(double ratio);
 
  private:
   metrics::MetricRegistry& registry_;
-  std::map<std::string, std::string> node_state_;  // last exported state label per node
+  std::map<std::string, std::string> node_state_;    // last exported state label per node
+  std::map<std::string, uint64_t> exported_totals_;  // last cumulative value per counter series
 };
 
 }  // namespace apsis::daemon

@@ -219,7 +219,13 @@ void SchedulerService::ApplyAction(const core::Action& action, storage::WriteBat
     auto node_it = nodes_.find(start->node_id);
     if (job_it == jobs_.end() || node_it == nodes_.end()) return;
     JobRecord& job = job_it->second;
-    if (job.status.state() == v1::JOB_STATE_PENDING) job.status.set_state(v1::JOB_STATE_PLACED);
+    if (job.status.state() == v1::JOB_STATE_PENDING) {
+      job.status.set_state(v1::JOB_STATE_PLACED);
+      if (job.status.attempts() == 0) {
+        metrics_->placement_wait_seconds.Observe(
+            ToSeconds(now - TimePoint::FromMicros(job.status.submitted_us())));
+      }
+    }
     v1::Placement* placement = job.status.mutable_placement();
     placement->set_job_id(start->job_id);
     placement->set_node_id(start->node_id);
@@ -265,21 +271,37 @@ void SchedulerService::ApplyAction(const core::Action& action, storage::WriteBat
     job.in_engine = false;
     PersistJob(batch, job);
     AppendEvent(batch, reject->job_id, "", "rejected", reject->reason);
+    metrics_->CountRejection(std::string(core::ConstraintName(reject->constraint)));
     LogInfo("job rejected", {{"job", reject->job_id}, {"reason", reject->reason}});
   }
 }
 
 void SchedulerService::UpdateGauges() {
-  std::map<std::string, double> by_state;
-  for (int s = v1::JOB_STATE_PENDING; s <= v1::JOB_STATE_LOST; ++s)
-    by_state[v1::JobState_Name(static_cast<v1::JobState>(s))] = 0;
+  std::map<std::pair<std::string, std::string>, double> by_state;
+  for (int s = v1::JOB_STATE_PENDING; s <= v1::JOB_STATE_LOST; ++s) {
+    for (const char* kind : {"training", "inference"})
+      by_state[{v1::JobState_Name(static_cast<v1::JobState>(s)), kind}] = 0;
+  }
   double pending = 0;
   for (const auto& [id, job] : jobs_) {
-    by_state[v1::JobState_Name(job.status.state())] += 1;
+    const char* kind =
+        job.status.spec().kind() == v1::JOB_KIND_INFERENCE ? "inference" : "training";
+    by_state[{v1::JobState_Name(job.status.state()), kind}] += 1;
     if (job.status.state() == v1::JOB_STATE_PENDING) pending += 1;
   }
-  metrics_->SetJobsByState(by_state);
+  metrics_->SetJobsByStateAndKind(by_state);
   metrics_->queue_length.Set(pending);
+  if (agent_server_) {
+    const auto& a = agent_server_->stats();
+    metrics_->SetTransportTotals("agents", a.dropped_malformed, a.dropped_undecodable,
+                                 a.dropped_oversized, a.version_mismatch);
+  }
+  if (client_server_) {
+    const auto& c = client_server_->stats();
+    metrics_->SetTransportTotals("clients", c.dropped_malformed, c.dropped_undecodable,
+                                 c.dropped_oversized, c.version_mismatch);
+  }
+  if (zap_) metrics_->SetAuthRefusedTotal(zap_->refused());
   const TimePoint now = deps_.clock.Now();
   for (const auto& [id, node] : nodes_) {
     NodeGaugeValues v;
@@ -287,10 +309,13 @@ void SchedulerService::UpdateGauges() {
     v.kind = node.kind == core::NodeKind::kOrbital ? "orbital" : "ground";
     v.state = std::string(core::NodeStateName(EngineStateOf(node)));
     const v1::Forecast& f = node.stored.forecast();
+    v.sunlit = node.kind == core::NodeKind::kGround;
     if (f.step_us() > 0 && f.steps_size() > 0) {
       int64_t i = (now.micros() - f.start_us()) / f.step_us();
       i = std::clamp<int64_t>(i, 0, f.steps_size() - 1);
-      v.power_available_w = f.steps(static_cast<int>(i)).available_w();
+      const v1::PowerStep& step = f.steps(static_cast<int>(i));
+      v.power_available_w = step.available_w();
+      if (node.kind == core::NodeKind::kOrbital) v.sunlit = step.sunlit_fraction() > 0;
     }
     v.power_used_w = node.draw_w;
     if (f.battery().capacity_wh() > 0)
@@ -298,6 +323,7 @@ void SchedulerService::UpdateGauges() {
     v.contact_open = InContact(LivenessOf(node), now);
     v.gpus_busy = node.gpus_busy;
     v.gpus_total = node.stored.spec().gpus().count();
+    v.last_heard_seconds = node.last_heard.seconds();
     metrics_->SetNode(v);
   }
 }

@@ -2,6 +2,7 @@
 //
 // Layout in the store: nodes/<node id> = v1.StoredNode, jobs/<job id> = v1.JobStatus,
 // placements/<job id> = v1.Placement, events = v1.EventRecord (appended), meta is the store's.
+#include <chrono>
 #include <cstdlib>
 
 #include "common/log.h"
