@@ -57,6 +57,7 @@ struct Flags {
   std::string dir = "/tmp";
   std::string path;   // --phase=reopen: the store to reopen
   std::string label;  // --phase=reopen: what to call the measurement
+  int threads = 1;    // --phase=reopen: rebuild threads
 };
 
 double SecondsSince(SteadyClock::time_point start) {
@@ -321,10 +322,23 @@ uint64_t DirectoryBytes(const std::string& path, const char* suffix) {
   return total;
 }
 
-// Reopens the store, scans the state columns, then rebuilds hash maps of them; prints timings.
-void Rebuild(const std::string& path, const Flags& flags, const char* label) {
+using Map = std::unordered_map<std::string, std::string>;
+
+apsis::storage::ScanVisitor CopyInto(Map& map) {
+  return [&map](std::string_view k, std::string_view v) {
+    map.emplace(std::string(k), std::string(v));
+    return true;
+  };
+}
+
+// Reopens the store, scans the state columns once (the storage cost), then rebuilds hash maps of
+// them with `threads` threads (jobs split by RocksDbStore::SplitKeys); prints timings.
+void Rebuild(const std::string& path, const Flags& flags, const char* label, int threads) {
+  // Leave the store as found (a WAL stays unflushed), so every measurement sees the same state.
+  RocksDbOptions options = Options(path);
+  options.flush_on_close = false;
   SteadyClock::time_point start = SteadyClock::now();
-  auto store = RocksDbStore::Open(Options(path));
+  auto store = RocksDbStore::Open(options);
   if (!store.ok()) {
     std::fprintf(stderr, "%s\n", store.status().ToString().c_str());
     std::exit(1);
@@ -340,42 +354,47 @@ void Rebuild(const std::string& path, const Flags& flags, const char* label) {
   for (Column column : {Column::kNodes, Column::kJobs, Column::kPlacements}) {
     if (!(*store)->Scan(column, ScanRange::All(), count).ok()) std::exit(1);
   }
-  double scanned = SecondsSince(start);
+  double scanned = SecondsSince(start) - opened;
   // Then a rebuild stand-in: every key and value copied into hash maps (the daemon will parse
-  // protobuf messages into its model instead, which allocates about as much).
+  // protobuf messages into its model instead, which allocates about as much). Jobs go into one
+  // map per range when several threads share the work.
   SteadyClock::time_point rebuild_start = SteadyClock::now();
-  std::unordered_map<std::string, std::string> nodes, jobs, placements;
-  jobs.reserve(flags.jobs);
+  Map nodes, placements;
+  std::vector<std::string> splits;
+  if (threads > 1) splits = (*store)->SplitKeys(Column::kJobs, threads).value_or({});
+  std::vector<Map> job_shards(splits.size() + 1);
+  for (Map& shard : job_shards) shard.reserve(flags.jobs / job_shards.size() + 1);
   nodes.reserve(flags.nodes);
   placements.reserve(flags.jobs / 4 + 1);
-  auto into = [](std::unordered_map<std::string, std::string>& map) {
-    return [&map](std::string_view k, std::string_view v) {
-      map.emplace(std::string(k), std::string(v));
-      return true;
-    };
-  };
-  if (!(*store)->Scan(Column::kNodes, ScanRange::All(), into(nodes)).ok() ||
-      !(*store)->Scan(Column::kJobs, ScanRange::All(), into(jobs)).ok() ||
-      !(*store)->Scan(Column::kPlacements, ScanRange::All(), into(placements)).ok()) {
+  if (!(*store)->Scan(Column::kNodes, ScanRange::All(), CopyInto(nodes)).ok() ||
+      !apsis::storage::ParallelScan(**store, Column::kJobs, splits,
+                                    [&](size_t i) { return CopyInto(job_shards[i]); })
+           .ok() ||
+      !(*store)->Scan(Column::kPlacements, ScanRange::All(), CopyInto(placements)).ok()) {
     std::exit(1);
   }
   double rebuilt = SecondsSince(rebuild_start);
-  benchmark::DoNotOptimize(jobs.size());
+  size_t jobs = 0;
+  for (const Map& shard : job_shards) jobs += shard.size();
+  benchmark::DoNotOptimize(jobs);
   std::printf(
-      "%s\n  open %.3f s | scan all state %.3f s (%llu entries, %.0f MiB) | open+scan %.3f s"
-      "\n  open + scan-and-copy into hash maps %.3f s (%zu jobs, %zu nodes, %zu placements)\n",
-      label, opened, scanned - opened, static_cast<unsigned long long>(entries), bytes / 1048576.0,
-      scanned, opened + rebuilt, jobs.size(), nodes.size(), placements.size());
+      "%s\n  open %.3f s | scan all state %.3f s (%llu entries, %.0f MiB) | open+scan %.3f s\n"
+      "  open + scan-and-copy into hash maps, %zu thread(s): %.3f s (%zu jobs, %zu nodes, %zu "
+      "placements)\n",
+      label, opened, scanned, static_cast<unsigned long long>(entries), bytes / 1048576.0,
+      opened + scanned, job_shards.size(), opened + rebuilt, jobs, nodes.size(), placements.size());
   std::fflush(stdout);
 }
 
 // Runs Rebuild in a fresh process (this binary with --phase=reopen), as a restarted daemon would:
 // no warm heap, no RocksDB state left in memory (the OS page cache stays warm, as after kill -9).
-void RebuildInFreshProcess(const std::string& path, const Flags& flags, const char* label) {
+void RebuildInFreshProcess(const std::string& path, const Flags& flags, const char* label,
+                           int threads) {
   std::fflush(stdout);
   std::string self = std::filesystem::read_symlink("/proc/self/exe").string();
   std::string args = "'" + self + "' --phase=reopen --path='" + path +
-                     "' --jobs=" + std::to_string(flags.jobs) + " --label='" + label + "'";
+                     "' --jobs=" + std::to_string(flags.jobs) + " --label='" + label +
+                     "' --threads=" + std::to_string(threads);
   if (std::system(args.c_str()) != 0) std::exit(1);
 }
 
@@ -385,7 +404,9 @@ void RebuildPhase(const Flags& flags, const std::string& root) {
   Load(path, flags);
   std::printf("on disk: %.1f MiB SST, %.1f MiB WAL\n", DirectoryBytes(path, ".sst") / 1048576.0,
               DirectoryBytes(path, ".log") / 1048576.0);
-  RebuildInFreshProcess(path, flags, "after clean close:");
+  int threads = static_cast<int>(std::max(2u, std::thread::hardware_concurrency()));
+  RebuildInFreshProcess(path, flags, "after clean close:", 1);
+  RebuildInFreshProcess(path, flags, "after clean close:", threads);
   {
     // Leave the last writes in the WAL, as after kill -9, then measure recovery + rebuild.
     RocksDbOptions options = Options(path);
@@ -402,7 +423,8 @@ void RebuildPhase(const Flags& flags, const std::string& root) {
   }
   std::printf("on disk: %.1f MiB SST, %.1f MiB WAL (unflushed)\n",
               DirectoryBytes(path, ".sst") / 1048576.0, DirectoryBytes(path, ".log") / 1048576.0);
-  RebuildInFreshProcess(path, flags, "after close without flush (WAL):");
+  RebuildInFreshProcess(path, flags, "after close without flush (WAL):", 1);
+  RebuildInFreshProcess(path, flags, "after close without flush (WAL):", threads);
   std::filesystem::remove_all(path);
 }
 
@@ -430,13 +452,15 @@ int main(int argc, char** argv) {
       flags.path = v;
     else if (const char* v = value("--label="))
       flags.label = v;
+    else if (const char* v = value("--threads="))
+      flags.threads = std::atoi(v);
     else {
       std::fprintf(stderr, "unknown argument %s\n", argv[i]);
       return 2;
     }
   }
   if (flags.phase == "reopen") {
-    Rebuild(flags.path, flags, flags.label.c_str());
+    Rebuild(flags.path, flags, flags.label.c_str(), flags.threads);
     return 0;
   }
   std::string pattern = flags.dir + "/apsis-storage-bench-XXXXXX";

@@ -38,6 +38,9 @@ class FaultyStore final : public Store {
   Status BackupTo(const std::string& dir) override { return target_.BackupTo(dir); }
   Status VerifyIntegrity() const override { return target_.VerifyIntegrity(); }
   std::string Describe() const override { return "faulty wrapper of " + target_.Describe(); }
+  Result<std::vector<std::string>> SplitKeys(Column column, int parts) const override {
+    return target_.SplitKeys(column, parts);
+  }
 
  private:
   bool IsCorrupted(Column column, std::string_view key) const;

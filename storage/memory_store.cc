@@ -74,6 +74,20 @@ Status MemoryStore::Scan(Column column, const ScanRange& range, const ScanVisito
   return Status::Ok();
 }
 
+Result<std::vector<std::string>> MemoryStore::SplitKeys(Column column, int parts) const {
+  std::shared_lock lock(mu_);
+  const Table& table = tables_[static_cast<size_t>(column)];
+  std::vector<std::string> splits;
+  if (parts < 2 || table.size() < static_cast<size_t>(parts)) return splits;
+  size_t step = table.size() / parts, index = 0;
+  for (auto it = table.begin(); it != table.end(); ++it, ++index) {
+    if (index > 0 && index % step == 0 && splits.size() + 1 < static_cast<size_t>(parts)) {
+      splits.push_back(it->first);
+    }
+  }
+  return splits;
+}
+
 Status MemoryStore::BackupTo(const std::string& dir) {
   return UnimplementedError("the in-memory store has nothing on disk to back up to " + dir);
 }

@@ -31,6 +31,7 @@ class MemoryStore final : public Store {
   Status BackupTo(const std::string& dir) override;
   Status VerifyIntegrity() const override { return Status::Ok(); }
   std::string Describe() const override { return "in-memory store"; }
+  Result<std::vector<std::string>> SplitKeys(Column column, int parts) const override;
 
  private:
   using Table = std::map<std::string, std::string, std::less<>>;

@@ -120,6 +120,8 @@ Status RocksDbStore::OpenDatabase(const RocksDbOptions& options) {
   db.keep_log_file_num = 5;
   db.max_log_file_size = 16 << 20;
   db.avoid_flush_during_shutdown = !options.flush_on_close;
+  db.avoid_flush_during_recovery = true;    // open replays the WAL into memtables, writes no SST
+  db.avoid_unnecessary_blocking_io = true;  // obsolete files are deleted in the background
   if (options.env != nullptr) db.env = options.env;
 
   std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
@@ -397,6 +399,37 @@ Status RocksDbStore::Flush() {
   flush.wait = true;
   std::vector<rocksdb::ColumnFamilyHandle*> all(handles_.begin(), handles_.end());
   return FromRocks(db_->Flush(flush, all), "flushing", path_);
+}
+
+Result<std::vector<std::string>> RocksDbStore::SplitKeys(Column column, int parts) const {
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
+  std::vector<rocksdb::LiveFileMetaData> files;
+  db_->GetLiveFilesMetaData(&files);
+  std::string_view name = ColumnName(column);
+  int deepest = -1;
+  for (const auto& f : files) {
+    if (f.column_family_name == name) deepest = std::max(deepest, f.level);
+  }
+  std::vector<std::pair<std::string, uint64_t>> level;  // smallest key, size
+  uint64_t total = 0;
+  for (const auto& f : files) {
+    if (f.column_family_name != name || f.level != deepest) continue;
+    level.emplace_back(f.smallestkey, f.size);
+    total += f.size;
+  }
+  std::sort(level.begin(), level.end());
+  std::vector<std::string> splits;
+  uint64_t before = 0;
+  for (const auto& [smallest, size] : level) {
+    // Cut before this file when the data before it has reached the next share.
+    size_t next = splits.size() + 1;
+    if (next < static_cast<size_t>(parts) && before > 0 && before * parts >= total * next) {
+      splits.push_back(smallest);
+    }
+    before += size;
+  }
+  return splits;
 }
 
 Result<std::string> RocksDbStore::Property(Column column, const std::string& name) const {

@@ -21,6 +21,8 @@
 //   (better compression and faster sequential scans than 4 KiB for our value sizes).
 // - bloom filters (10 bits/key) on nodes, jobs, placements and meta, which are read by key; none on
 //   the event columns, which are only scanned.
+// - avoid_flush_during_recovery: after a crash, open replays the WAL into memtables and returns;
+//   they are flushed later in the background instead of writing SSTs before the scheduler starts.
 // - max_open_files -1: table readers are opened once at start, not lazily during the first scan.
 // - max_background_jobs 2 (the host has 2 cores), bytes_per_sync 1 MiB to smooth SST writes.
 // - paranoid_checks on: corruption found during open or a background job is reported, never
@@ -96,6 +98,8 @@ class RocksDbStore final : public Store {
   Status BackupTo(const std::string& dir) override;
   Status VerifyIntegrity() const override;
   std::string Describe() const override;
+  // From the SST files of the column's deepest level (sorted, non-overlapping, most of the data).
+  Result<std::vector<std::string>> SplitKeys(Column column, int parts) const override;
 
   // Writes all memtables to SST files (tests and benchmarks; normal operation never needs it).
   Status Flush();

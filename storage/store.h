@@ -17,6 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/status.h"
 #include "storage/write_batch.h"
@@ -72,6 +73,18 @@ class Store {
 
   // Where this store lives, for messages ("rocksdb store at /var/lib/apsis/state").
   virtual std::string Describe() const = 0;
+
+  // Up to `parts` - 1 keys that cut `column` into ranges of roughly equal size, in order, so a
+  // start-up rebuild can scan the ranges on several threads (see ParallelScan). May return fewer
+  // (none for a small column); any split is correct, only the balance varies.
+  virtual Result<std::vector<std::string>> SplitKeys(Column column, int parts) const {
+    return std::vector<std::string>();
+  }
 };
+
+// Scans `column` in the ranges cut by `split_keys`, one thread per range; visitor_for(i) makes the
+// visitor of range i (ranges are in key order). Returns the first error of any range.
+Status ParallelScan(const Store& store, Column column, const std::vector<std::string>& split_keys,
+                    const std::function<ScanVisitor(size_t range)>& visitor_for);
 
 }  // namespace apsis::storage

@@ -183,6 +183,55 @@ TYPED_TEST(StoreTest, EventsGetConsecutiveSequencesAndIndexes) {
             EncodeBigEndian64(3));
 }
 
+TYPED_TEST(StoreTest, ParallelScanOverSplitKeysVisitsEveryEntryOnce) {
+  WriteBatch batch;
+  for (int i = 0; i < 1000; ++i) batch.Put(Column::kJobs, "job-" + std::to_string(i), "v");
+  ASSERT_TRUE(this->store_->Write(batch).ok());
+  Entries whole = this->ScanAll(Column::kJobs, ScanRange::All());
+  auto computed = this->store_->SplitKeys(Column::kJobs, 4);
+  ASSERT_TRUE(computed.ok());
+  for (const std::vector<std::string>& splits :
+       {*computed, std::vector<std::string>{"job-3", "job-6"}, std::vector<std::string>{}}) {
+    std::vector<Entries> ranges(splits.size() + 1);
+    Status s = ParallelScan(*this->store_, Column::kJobs, splits, [&](size_t i) -> ScanVisitor {
+      return [&ranges, i](std::string_view k, std::string_view v) {
+        ranges[i].emplace_back(std::string(k), std::string(v));
+        return true;
+      };
+    });
+    ASSERT_TRUE(s.ok()) << s.ToString();
+    Entries joined;
+    for (const Entries& r : ranges) joined.insert(joined.end(), r.begin(), r.end());
+    EXPECT_EQ(joined, whole);
+  }
+}
+
+TEST(SplitKeysTest, RocksDbSplitsAFlushedColumnIntoBalancedRanges) {
+  testing::TempDir dir;
+  RocksDbOptions options;
+  options.path = dir.Sub("db");
+  options.schema = TestSchema();
+  options.write_buffer_bytes = 256 << 10;  // many small SST files
+  auto store = RocksDbStore::Open(options);
+  ASSERT_TRUE(store.ok());
+  for (int b = 0; b < 20; ++b) {
+    WriteBatch batch;
+    for (int i = 0; i < 1000; ++i) {
+      char key[16];
+      std::snprintf(key, sizeof key, "job-%06d", b * 1000 + i);
+      batch.Put(Column::kJobs, key, std::string(200, 'x'));
+    }
+    ASSERT_TRUE((*store)->Write(batch).ok());
+  }
+  ASSERT_TRUE((*store)->Flush().ok());
+  auto splits = (*store)->SplitKeys(Column::kJobs, 2);
+  ASSERT_TRUE(splits.ok());
+  ASSERT_EQ(splits->size(), 1u);
+  // The cut lands near the middle of the 20,000 keys.
+  EXPECT_GT(splits->front(), "job-005000");
+  EXPECT_LT(splits->front(), "job-015000");
+}
+
 TYPED_TEST(StoreTest, JobIdWithNulByteIsRejected) {
   WriteBatch batch;
   batch.AppendEvent({TimePoint::FromSeconds(1), std::string("a\0b", 3), "x"});
