@@ -405,12 +405,23 @@ void Agent::ArmResend() {
     if (stopping_) return;
     // Resend only when nothing was acknowledged in a whole interval: the scheduler deduplicates,
     // but there is no point flooding a link that is working.
-    if (!journal_->pending().empty() && journal_->acknowledged() == acked_at_last_resend_) {
+    // Out of contact, resending would only pile copies up in front of the closed link.
+    if (!journal_->pending().empty() && journal_->acknowledged() == acked_at_last_resend_ &&
+        InContact(clock_.Now())) {
       ResendPendingEvents();
     }
     acked_at_last_resend_ = journal_->acknowledged();
     ArmResend();
   });
+}
+
+bool Agent::InContact(TimePoint t) const {
+  if (!contacts_ || config_.relay.mode == link::RelayMode::kAlways) return true;
+  if (windows_.empty()) return true;  // no forecast yet: we cannot tell, so assume contact
+  for (const auto& [aos, los] : windows_) {
+    if (aos <= t && t < los) return true;
+  }
+  return false;
 }
 
 void Agent::UpdatePower() {
@@ -459,6 +470,10 @@ void Agent::SendForecast(const std::string& why) {
     return;
   }
   if (contacts_) {
+    windows_.clear();
+    for (const v1::ContactWindow& w : forecast->windows()) {
+      windows_.emplace_back(TimePoint::FromMicros(w.aos_us()), TimePoint::FromMicros(w.los_us()));
+    }
     const TimePoint now = clock_.Now();
     bool in_contact = false;
     double next = -1;

@@ -88,6 +88,8 @@ class Agent {
   void ArmResend();
   void UpdatePower();
   void UpdateMetrics();
+  // Whether the node can reach the ground at `t` (always for ground nodes and relay mode).
+  bool InContact(TimePoint t) const;
 
   boost::asio::io_context& io_;
   const Clock& clock_;
@@ -124,7 +126,9 @@ class Agent {
     double watts = 0;
   };
   std::map<std::string, EnergyMark> energy_marks_;
-  std::map<std::string, double> job_watts_;  // nominal draw of each started job
+  std::map<std::string, double> job_watts_;
+  std::vector<std::pair<TimePoint, TimePoint>>
+      windows_;  // AOS/LOS of the last forecast  // nominal draw of each started job
 
   bool started_ = false;
   bool registered_ = false;

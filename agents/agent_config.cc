@@ -303,6 +303,8 @@ Result<AgentConfig> ParseAgentConfig(const std::string& text, const std::string&
     link_proxy.listen = l.Optional<std::string>("listen", link_proxy.listen);
     link_proxy.scheduler_endpoint = l.Required<std::string>("scheduler_endpoint");
     link_proxy.server_key = Resolve(base_dir, l.Optional<std::string>("server_key", ""));
+    link_proxy.scheduler_public_key =
+        Resolve(base_dir, l.Optional<std::string>("scheduler_public_key", ""));
     link_proxy.ground_latency_ms = l.Optional<double>("ground_latency_ms", 0.0, Range{0, 1e6});
     link_proxy.default_rate_bps =
         l.Optional<double>("default_rate_bps", link_proxy.default_rate_bps, Range{1, 1e12});

@@ -43,10 +43,11 @@ struct ClockConfig {
 struct LinkProxyConfig {
   std::string listen = "tcp://127.0.0.1:7710";  // where the agent connects
   std::string scheduler_endpoint;               // where the link forwards to
-  std::string server_key;         // CURVE key pair the link presents to the agent (.key file)
-  double ground_latency_ms = 0;   // terrestrial network behind the ground station, one way
-  double default_rate_bps = 1e6;  // when a window (or the relay) does not state its rate
-  size_t queue_limit = 10'000;    // messages waiting for a window, per direction
+  std::string server_key;            // CURVE key pair the link presents to the agent (.key file)
+  std::string scheduler_public_key;  // the real scheduler's .pub (the agent's points at the link)
+  double ground_latency_ms = 0;      // terrestrial network behind the ground station, one way
+  double default_rate_bps = 1e6;     // when a window (or the relay) does not state its rate
+  size_t queue_limit = 10'000;       // messages waiting for a window, per direction
   std::string metrics_listen = "127.0.0.1:0";
 };
 

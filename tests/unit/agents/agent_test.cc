@@ -3,61 +3,15 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
-#include <set>
 
+#include "fake_scheduler.h"
 #include "temp_dir.h"
-#include "transport/router_server.h"
 
 namespace apsis::agents {
 namespace {
 
 using namespace std::chrono_literals;
-
-// A scheduler stand-in: a ROUTER socket that records what the agent sends and answers by hand.
-class FakeScheduler {
- public:
-  FakeScheduler(boost::asio::io_context& io, zmq::context_t& zmq) {
-    transport::RouterServerOptions options;
-    options.endpoint = "tcp://127.0.0.1:0";
-    server_ =
-        transport::RouterServer::Create(io, zmq, options, [this](transport::IncomingEnvelope&& in) {
-          peer_ = in.routing_id;
-          received.push_back(std::move(in.envelope));
-        }).value();
-  }
-  std::string endpoint() const { return server_->bound_endpoint(); }
-  void Send(const v1::Envelope& envelope) { server_->Send(peer_, envelope); }
-  void Welcome(uint64_t last_event_sequence) {
-    v1::Envelope envelope;
-    envelope.mutable_welcome()->set_node_id("g1");
-    envelope.mutable_welcome()->set_heartbeat_interval_us(Seconds(10).count());
-    envelope.mutable_welcome()->set_last_event_sequence(last_event_sequence);
-    Send(envelope);
-  }
-  size_t Count(v1::Envelope::BodyCase body) const {
-    size_t n = 0;
-    for (const auto& e : received) n += e.body_case() == body ? 1 : 0;
-    return n;
-  }
-  // Job events received since message `from`, deduplicated by sequence as the scheduler does
-  // (the agent resends unacknowledged events), in order of first arrival.
-  std::vector<v1::JobEvent> Events(size_t from = 0) const {
-    std::vector<v1::JobEvent> out;
-    std::set<uint64_t> seen;
-    for (size_t i = from; i < received.size(); ++i) {
-      if (received[i].has_job_event() && seen.insert(received[i].job_event().sequence()).second) {
-        out.push_back(received[i].job_event());
-      }
-    }
-    return out;
-  }
-
-  std::vector<v1::Envelope> received;
-
- private:
-  std::unique_ptr<transport::RouterServer> server_;
-  std::string peer_;
-};
+using testing::FakeScheduler;
 
 class AgentTest : public ::testing::Test {
  protected:
