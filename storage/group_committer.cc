@@ -38,7 +38,12 @@ GroupCommitter::~GroupCommitter() {
 void GroupCommitter::Submit(WriteBatch batch, Callback done) {
   Status valid = ValidateBatch(batch);
   if (!valid.ok()) {
-    if (done) done(valid);
+    if (!done) return;
+    if (options_.run_callback) {
+      options_.run_callback([done = std::move(done), valid] { done(valid); });
+    } else {
+      done(valid);
+    }
     return;
   }
   auto pending = std::make_shared<Pending>();

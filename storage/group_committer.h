@@ -75,7 +75,7 @@ class GroupCommitter {
   GroupCommitter& operator=(const GroupCommitter&) = delete;
 
   // Queues `batch`; `done` is called once it is durable or has failed. An invalid batch fails at
-  // once (the callback runs on the calling thread).
+  // once (its callback goes to Options::run_callback, or runs on the calling thread).
   void Submit(WriteBatch batch, Callback done);
 
   // Writes everything queued before the call. If another thread is writing, waits for it and

@@ -401,6 +401,19 @@ Status RocksDbStore::Flush() {
   return FromRocks(db_->Flush(flush, all), "flushing", path_);
 }
 
+Status RocksDbStore::CompactAll() {
+  RETURN_IF_ERROR(Flush());
+  std::shared_lock lock(db_mu_);
+  if (!db_) return Closed();
+  rocksdb::CompactRangeOptions compact;
+  compact.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  for (rocksdb::ColumnFamilyHandle* handle : handles_) {
+    rocksdb::Status s = db_->CompactRange(compact, handle, nullptr, nullptr);
+    if (!s.ok()) return FromRocks(s, "compacting", path_);
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<std::string>> RocksDbStore::SplitKeys(Column column, int parts) const {
   std::shared_lock lock(db_mu_);
   if (!db_) return Closed();

@@ -71,8 +71,8 @@ Status InitializeEmpty(Store& store, const SchemaOptions& options) {
 Status PrepareSchema(Store& store, const SchemaOptions& options) {
   if (options.cluster_id.empty()) {
     return InvalidArgumentError(
-        "a cluster id is required to open the state store "
-        "(set scheduler.cluster_id in scheduler.yaml)");
+        "a cluster id is required to open the state store; configure the scheduler's cluster id "
+        "(the same value every time it opens this store)");
   }
   if (options.version == 0) return InvalidArgumentError("schema version 0 is not valid");
   ASSIGN_OR_RETURN(std::optional<uint32_t> recorded, ReadSchemaVersion(store));
