@@ -63,7 +63,8 @@ Agent::Agent(boost::asio::io_context& io, const Clock& clock, AgentConfig config
       forecast_timer_(io, clock),
       resend_timer_(io, clock),
       shutdown_timer_(io),
-      heartbeat_interval_(config_.heartbeat_interval) {}
+      heartbeat_interval_(config_.heartbeat_interval),
+      hello_backoff_(config_.hello_retry) {}
 
 Agent::~Agent() = default;
 
@@ -145,10 +146,38 @@ void Agent::Start() {
                              {"scheduler", config_.scheduler_endpoint},
                              {"queued_events", Kv(journal_->pending().size())}});
   UpdatePower();
+  RefreshContacts();
   SendHello();
   ArmHelloRetry();
   ArmResend();
   UpdateMetrics();
+}
+
+void Agent::RefreshContacts() {
+  if (!contacts_) return;
+  const TimePoint now = clock_.Now();
+  Result<std::vector<ContactWindow>> windows =
+      contacts_->Windows(now, now + config_.forecast.horizon);
+  if (!windows.ok()) {
+    LogError("cannot compute contact windows", {{"error", windows.status().message()}});
+    return;
+  }
+  windows_.clear();
+  for (const ContactWindow& w : *windows) windows_.emplace_back(w.aos, w.los);
+  UpdateContactMetrics();
+}
+
+void Agent::UpdateContactMetrics() {
+  if (!contacts_) return;
+  const TimePoint now = clock_.Now();
+  bool in_contact = false;
+  double next = -1;
+  for (const auto& [aos, los] : windows_) {
+    if (aos <= now && now < los) in_contact = true;
+    if (aos > now && next < 0) next = ToSeconds(aos - now);
+  }
+  instruments_->in_contact.Set(in_contact ? 1 : 0);
+  instruments_->next_contact.Set(next);
 }
 
 void Agent::Send(v1::Envelope envelope) {
@@ -175,8 +204,11 @@ void Agent::SendHello() {
 }
 
 void Agent::ArmHelloRetry() {
-  hello_timer_.WaitFor(config_.hello_retry, [this]() {
+  // Back off while the scheduler stays silent (down, or a closed space link) so that Hellos do not
+  // pile up in the socket's queue; start over after every Welcome.
+  hello_timer_.WaitFor(hello_backoff_, [this]() {
     if (registered_ || stopping_) return;
+    hello_backoff_ = std::min(hello_backoff_ * 2, config_.hello_retry * 16);
     SendHello();
     ArmHelloRetry();
   });
@@ -221,6 +253,7 @@ void Agent::OnWelcome(const v1::Welcome& welcome) {
   const bool first = !registered_;
   registered_ = true;
   hello_timer_.Cancel();
+  hello_backoff_ = config_.hello_retry;
   if (welcome.heartbeat_interval_us() > 0) {
     heartbeat_interval_ = Duration(welcome.heartbeat_interval_us());
   }
@@ -474,15 +507,6 @@ void Agent::SendForecast(const std::string& why) {
     for (const v1::ContactWindow& w : forecast->windows()) {
       windows_.emplace_back(TimePoint::FromMicros(w.aos_us()), TimePoint::FromMicros(w.los_us()));
     }
-    const TimePoint now = clock_.Now();
-    bool in_contact = false;
-    double next = -1;
-    for (const v1::ContactWindow& w : forecast->windows()) {
-      if (w.aos_us() <= now.micros() && now.micros() < w.los_us()) in_contact = true;
-      if (w.aos_us() > now.micros() && next < 0) next = (w.aos_us() - now.micros()) / 1e6;
-    }
-    instruments_->in_contact.Set(in_contact ? 1 : 0);
-    instruments_->next_contact.Set(next);
   }
   LogDebug("forecast", {{"why", why}, {"revision", Kv(forecast->revision())}});
   v1::Envelope envelope;
@@ -511,6 +535,7 @@ void Agent::UpdateMetrics() {
   instruments_->gpus.Set(executor_->GpusBusy());
   instruments_->queued.Set(static_cast<double>(journal_->pending().size()));
   instruments_->registered.Set(registered_ ? 1 : 0);
+  UpdateContactMetrics();
 }
 
 void Agent::Shutdown(std::function<void()> done) {

@@ -90,6 +90,8 @@ class Agent {
   void UpdateMetrics();
   // Whether the node can reach the ground at `t` (always for ground nodes and relay mode).
   bool InContact(TimePoint t) const;
+  void RefreshContacts();
+  void UpdateContactMetrics();
 
   boost::asio::io_context& io_;
   const Clock& clock_;
@@ -135,6 +137,7 @@ class Agent {
   bool stopping_ = false;
   bool forecast_posted_ = false;
   Duration heartbeat_interval_;
+  Duration hello_backoff_;
   double job_draw_w_ = 0;
   uint64_t acked_at_last_resend_ = 0;
   uint64_t forecasts_sent_ = 0;
