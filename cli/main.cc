@@ -2,8 +2,11 @@
 #include <CLI/CLI.hpp>
 #include <iostream>
 
+#include "cli/job_commands.h"
 #include "cli/keygen_command.h"
+#include "cli/node_commands.h"
 #include "cli/orbit_commands.h"
+#include "cli/scheduler_commands.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"apsisctl: submit and inspect jobs, inspect nodes and contact windows, manage keys"};
@@ -11,6 +14,9 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   apsis::cli::AddKeygenCommand(app);
   apsis::cli::AddOrbitCommands(app);
+  apsis::cli::AddJobCommands(app);
+  apsis::cli::AddNodeCommands(app);
+  apsis::cli::AddSchedulerCommands(app);
   CLI11_PARSE(app, argc, argv);
   return 0;
 }
