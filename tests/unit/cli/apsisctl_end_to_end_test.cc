@@ -1,205 +1,41 @@
 // End to end: the real apsisctl binary against the real apsis-scheduler binary (insecure, on free
 // loopback ports, with a temporary state directory). Checks outputs (-o json) and exit codes.
-#include <arpa/inet.h>
-#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <fstream>
-#include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <string>
-#include <thread>
 #include <vector>
 
-extern char** environ;
+#include "apsisctl_process.h"
 
 namespace apsis::cli {
 namespace {
 
+using testing::CommandResult;
+using testing::FreeLoopbackPort;
 using ::testing::HasSubstr;
-using Clock = std::chrono::steady_clock;
-
-constexpr std::chrono::seconds kReadyDeadline{30};
-constexpr std::chrono::seconds kProcessDeadline{30};
-
-std::string ReadWholeFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
-// A port the kernel just handed out on 127.0.0.1 and that nobody holds any more.
-int FreeLoopbackPort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
-    close(fd);
-    return -1;
-  }
-  socklen_t length = sizeof address;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
-  close(fd);
-  return ntohs(address.sin_port);
-}
-
-// Starts `argv` with stdout and stderr going to files; `env` entries override the environment.
-pid_t Spawn(const std::vector<std::string>& argv, const std::string& stdout_path,
-            const std::string& stderr_path, const std::map<std::string, std::string>& env = {}) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, stdout_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, stderr_path.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> environment;
-  for (char** e = environ; *e; ++e) {
-    const std::string entry = *e;
-    if (!env.count(entry.substr(0, entry.find('=')))) environment.push_back(entry);
-  }
-  for (const auto& [name, value] : env) environment.push_back(name + "=" + value);
-  std::vector<char*> args, envp;
-  for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  for (const auto& e : environment) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  const int error = posix_spawn(&pid, argv[0].c_str(), &actions, nullptr, args.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  return error == 0 ? pid : -1;
-}
-
-// Waits for `pid` up to `deadline`; kills it (SIGKILL) when it does not end in time.
-int WaitForExit(pid_t pid, std::chrono::steady_clock::duration deadline) {
-  const auto until = Clock::now() + deadline;
-  int status = 0;
-  while (true) {
-    const pid_t done = waitpid(pid, &status, WNOHANG);
-    if (done == pid) break;
-    if (Clock::now() > until) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "process " << pid << " did not end in time and was killed";
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));  // polling for the exit only
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-  nlohmann::json Json() const {
-    try {
-      return nlohmann::json::parse(out);
-    } catch (const std::exception& e) {
-      ADD_FAILURE() << "not JSON: " << e.what() << "\n" << out << "\nstderr: " << err;
-      return nullptr;
-    }
-  }
-};
-
-class TempDir {
- public:
-  TempDir() {
-    char pattern[] = "/tmp/apsisctl-e2e-XXXXXX";
-    path_ = mkdtemp(pattern) ? pattern : "";
-  }
-  ~TempDir() {
-    if (!path_.empty()) std::filesystem::remove_all(path_);
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
-
-CommandResult RunApsisctl(const TempDir& dir, std::vector<std::string> args,
-                          const std::map<std::string, std::string>& env = {}) {
-  args.insert(args.begin(), APSISCTL_PATH);
-  const std::string out = dir.path() + "/apsisctl.out";
-  const std::string err = dir.path() + "/apsisctl.err";
-  CommandResult result;
-  const pid_t pid = Spawn(args, out, err, env);
-  if (pid < 0) {
-    ADD_FAILURE() << "cannot start " << APSISCTL_PATH;
-    return result;
-  }
-  result.exit_code = WaitForExit(pid, kProcessDeadline);
-  result.out = ReadWholeFile(out);
-  result.err = ReadWholeFile(err);
-  return result;
-}
-
-void WriteFile(const std::string& path, const std::string& text) {
-  std::ofstream out(path);
-  out << text;
-}
+using testing::RunApsisctl;
+using testing::SchedulerProcess;
+using testing::TempDir;
+using testing::WriteFile;
 
 class ApsisctlEndToEndTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_FALSE(dir_.path().empty());
-    const int agent_port = FreeLoopbackPort();
-    const int client_port = FreeLoopbackPort();
-    ASSERT_GT(agent_port, 0);
-    ASSERT_GT(client_port, 0);
-    endpoint_ = "tcp://127.0.0.1:" + std::to_string(client_port);
-    const std::string config = dir_.path() + "/scheduler.yaml";
-    WriteFile(config,
-              "cluster_id: cli-e2e\n"
-              "state_dir: " +
-                  dir_.path() + "/state\n" + "agent_endpoint: tcp://127.0.0.1:" +
-                  std::to_string(agent_port) + "\n" + "client_endpoint: " + endpoint_ + "\n" +
-                  "metrics_listen: 127.0.0.1:0\n"
-                  "log_level: warn\n"
-                  "security:\n"
-                  "  insecure: true\n");
-    scheduler_pid_ = Spawn({APSIS_SCHEDULER_PATH, "--config", config, "--insecure"},
-                           dir_.path() + "/scheduler.out", dir_.path() + "/scheduler.err");
-    ASSERT_GT(scheduler_pid_, 0) << "cannot start " << APSIS_SCHEDULER_PATH;
-    // Ready once it answers a status request; each attempt waits at most 300 ms.
-    const auto until = Clock::now() + kReadyDeadline;
-    while (true) {
-      CommandResult status = Ctl({"status", "--timeout", "300ms"});
-      if (status.exit_code == 0) break;
-      int child_status = 0;
-      ASSERT_EQ(waitpid(scheduler_pid_, &child_status, WNOHANG), 0)
-          << "apsis-scheduler exited early:\n"
-          << ReadWholeFile(dir_.path() + "/scheduler.err");
-      ASSERT_LT(Clock::now(), until) << "apsis-scheduler did not answer in time:\n"
-                                     << ReadWholeFile(dir_.path() + "/scheduler.err");
-    }
+    const std::string failure =
+        scheduler_.Start("  insecure: true\n", {"status", "--insecure", "--timeout", "300ms"});
+    ASSERT_EQ(failure, "");
   }
 
-  void TearDown() override {
-    if (scheduler_pid_ <= 0) return;
-    kill(scheduler_pid_, SIGTERM);
-    EXPECT_EQ(WaitForExit(scheduler_pid_, std::chrono::seconds(15)), 0)
-        << ReadWholeFile(dir_.path() + "/scheduler.err");
-  }
+  void TearDown() override { EXPECT_EQ(scheduler_.Stop(), 0); }
 
   // apsisctl against this scheduler, insecure, JSON unless the arguments say otherwise.
   CommandResult Ctl(std::vector<std::string> args) {
-    args.insert(args.end(), {"--scheduler", endpoint_, "--insecure"});
+    args.insert(args.end(), {"--scheduler", scheduler_.client_endpoint(), "--insecure"});
     if (std::find(args.begin(), args.end(), "-o") == args.end()) {
       args.insert(args.end(), {"-o", "json"});
     }
@@ -213,8 +49,7 @@ class ApsisctlEndToEndTest : public ::testing::Test {
   }
 
   TempDir dir_;
-  std::string endpoint_;
-  pid_t scheduler_pid_ = -1;
+  SchedulerProcess scheduler_{dir_};
 };
 
 constexpr const char* kTwoJobs =
