@@ -140,21 +140,22 @@ SchedulerProcess::~SchedulerProcess() {
 
 std::string SchedulerProcess::Start(const std::string& security_yaml,
                                     const std::vector<std::string>& probe,
-                                    const std::map<std::string, std::string>& probe_env) {
+                                    const std::map<std::string, std::string>& probe_env,
+                                    const std::string& extra_yaml) {
   const int agent_port = FreeLoopbackPort();
   const int client_port = FreeLoopbackPort();
   if (agent_port <= 0 || client_port <= 0) return "no free loopback port";
   client_endpoint_ = "tcp://127.0.0.1:" + std::to_string(client_port);
+  agent_endpoint_ = "tcp://127.0.0.1:" + std::to_string(agent_port);
   const std::string config = dir_.path() + "/scheduler.yaml";
-  WriteFile(config,
-            "cluster_id: cli-e2e\n"
-            "state_dir: " +
-                dir_.path() + "/state\n" + "agent_endpoint: tcp://127.0.0.1:" +
-                std::to_string(agent_port) + "\n" + "client_endpoint: " + client_endpoint_ + "\n" +
-                "metrics_listen: 127.0.0.1:0\n"
-                "log_level: warn\n"
-                "security:\n" +
-                security_yaml);
+  std::string text = "cluster_id: cli-e2e\n";
+  text += "state_dir: " + dir_.path() + "/state\n";
+  text += "agent_endpoint: " + agent_endpoint_ + "\n";
+  text += "client_endpoint: " + client_endpoint_ + "\n";
+  text += "metrics_listen: 127.0.0.1:0\n";
+  text += "log_level: warn\n";
+  text += "security:\n" + security_yaml + extra_yaml;
+  WriteFile(config, text);
   const std::string log = dir_.path() + "/scheduler.err";
   pid_ = Spawn({APSIS_SCHEDULER_PATH, "--config", config}, dir_.path() + "/scheduler.out", log, {});
   if (pid_ <= 0) return std::string("cannot start ") + APSIS_SCHEDULER_PATH;

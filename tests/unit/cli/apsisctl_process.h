@@ -56,17 +56,21 @@ class SchedulerProcess {
   // the binary, and polls `probe` (apsisctl arguments, to which --scheduler is added; run until
   // it exits 0) for at most 30 s. Returns an empty string on success, else what went wrong with the
   // scheduler's stderr.
+  // `extra_yaml` is appended to the config as is (top-level sections such as agents:).
   std::string Start(const std::string& security_yaml, const std::vector<std::string>& probe,
-                    const std::map<std::string, std::string>& probe_env = {});
+                    const std::map<std::string, std::string>& probe_env = {},
+                    const std::string& extra_yaml = "");
 
   // SIGTERM and wait (bounded); returns the exit code.
   int Stop();
 
   const std::string& client_endpoint() const { return client_endpoint_; }
+  const std::string& agent_endpoint() const { return agent_endpoint_; }
 
  private:
   const TempDir& dir_;
   std::string client_endpoint_;
+  std::string agent_endpoint_;
   pid_t pid_ = -1;
 };
 
