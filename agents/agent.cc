@@ -289,6 +289,14 @@ void Agent::OnStartJob(const v1::StartJob& start) {
     LogInfo("ignoring repeated StartJob", {{"job", id}});
     return;
   }
+  // A StartJob re-sent before our report of this job's run reached the scheduler (e.g. across a
+  // closed space link) must not run the job a second time.
+  for (const v1::JobEvent& event : journal_->pending()) {
+    if (event.job_id() == id) {
+      LogInfo("ignoring StartJob for a job whose events await acknowledgement", {{"job", id}});
+      return;
+    }
+  }
   PendingStart pending;
   pending.start = start;
   pending.timer = std::make_unique<ClockTimer>(io_, clock_);

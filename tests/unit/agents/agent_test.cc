@@ -142,6 +142,13 @@ TEST_F(AgentTest, TimeTaggedStartRunsOnTimeWithoutContactAndEventsWaitInOrder) {
   EXPECT_NEAR(events.back().energy_kwh(), 1.4 * 0.5, 1e-9);  // 1400 W for 30 min since the last
   EXPECT_EQ(agent->queued_events(), 5u);
 
+  // A StartJob re-sent before the scheduler has our report does not run the job again.
+  scheduler_.Send(StartJob("j1", clock_.Now()));
+  io_.run_for(50ms);
+  io_.restart();
+  Advance(Seconds(1));
+  EXPECT_TRUE(agent->executor().Running().empty());
+
   v1::Envelope ack;
   ack.mutable_ack()->set_sequence(5);
   scheduler_.Send(ack);
