@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace apsis::core {
 
@@ -20,12 +21,15 @@ std::string FormatWatts(double w) {
   return Fmt("%.0f W", w);
 }
 
-CandidateResult Rejection(Constraint c, std::string reason, bool transient,
+// `make_reason` runs only when the caller wants words: formatting times and numbers dominates
+// the cost of a rejection otherwise.
+template <typename MakeReason>
+CandidateResult Rejection(bool describe, Constraint c, MakeReason make_reason, bool transient,
                           int64_t retry_step = -1) {
   CandidateResult r;
   r.feasible = false;
   r.constraint = c;
-  r.reason = std::move(reason);
+  if (describe) r.reason = make_reason();
   r.transient = transient;
   r.retry_step = retry_step;
   return r;
@@ -85,6 +89,10 @@ std::string BatteryReason(const NodeLedger& l, const NodeLedger::BatteryOutcome&
 
 }  // namespace
 
+CandidateResult EvaluateCandidateAt(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                                    const EngineConfig& config, const PlacementPolicy& policy,
+                                    int64_t s);
+
 std::string FormatGb(double bytes) {
   const double gb = bytes / 1e9;
   return gb >= 10 ? Fmt("%.0f GB", gb) : Fmt("%.3g GB", gb);
@@ -99,26 +107,41 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
   const NodeForecast& f = l.forecast();
   if (state == NodeState::kCordoned || state == NodeState::kDraining || state == NodeState::kDown) {
     return Rejection(
-        Constraint::kNodeState,
-        "node " + spec.id + " is " + std::string(NodeStateName(state)) + " and takes no new work",
+        req.describe, Constraint::kNodeState,
+        [&] {
+          return std::string("node " + spec.id + " is " + std::string(NodeStateName(state)) +
+                             " and takes no new work");
+        },
         true);
   }
-  if (auto why = policy.ExcludesNode(spec, job)) return Rejection(Constraint::kPolicy, *why, false);
+  if (auto why = policy.ExcludesNode(spec, job))
+    return Rejection(
+        req.describe, Constraint::kPolicy, [&] { return std::string(*why); }, false);
   if (!job.gpu_type.empty() && job.gpu_type != spec.gpu_type) {
-    return Rejection(Constraint::kGpuType,
-                     "job needs " + job.gpu_type + " GPUs, node has " + spec.gpu_type, false);
+    return Rejection(
+        req.describe, Constraint::kGpuType,
+        [&] {
+          return std::string("job needs " + job.gpu_type + " GPUs, node has " + spec.gpu_type);
+        },
+        false);
   }
   if (job.gpus > spec.gpu_count) {
-    return Rejection(Constraint::kGpuCount,
-                     "job needs " + std::to_string(job.gpus) + " GPUs on one node, node has " +
-                         std::to_string(spec.gpu_count),
-                     false);
+    return Rejection(
+        req.describe, Constraint::kGpuCount,
+        [&] {
+          return std::string("job needs " + std::to_string(job.gpus) +
+                             " GPUs on one node, node has " + std::to_string(spec.gpu_count));
+        },
+        false);
   }
   if (spec.gpu_watts > 0 && job.watts_per_gpu > spec.gpu_watts + 1e-9) {
-    return Rejection(Constraint::kGpuWatts,
-                     "job draws " + FormatWatts(job.watts_per_gpu) + " per GPU, node's GPUs take " +
-                         FormatWatts(spec.gpu_watts),
-                     false);
+    return Rejection(
+        req.describe, Constraint::kGpuWatts,
+        [&] {
+          return std::string("job draws " + FormatWatts(job.watts_per_gpu) +
+                             " per GPU, node's GPUs take " + FormatWatts(spec.gpu_watts));
+        },
+        false);
   }
   ctx->ledger = &l;
   ctx->state = state;
@@ -129,13 +152,19 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
     if (it != f.latency_ms.end()) {
       ctx->latency_ms = it->second;
     } else if (job.kind == JobKind::kInference) {
-      return Rejection(Constraint::kLatency, "no latency forecast from " + job.region, false);
+      return Rejection(
+          req.describe, Constraint::kLatency,
+          [&] { return std::string("no latency forecast from " + job.region); }, false);
     }
     if (job.kind == JobKind::kInference && ctx->latency_ms > job.inference.latency_slo_ms) {
-      return Rejection(Constraint::kLatency,
-                       "latency " + Fmt("%.0f", ctx->latency_ms) + " ms > SLO " +
-                           Fmt("%.0f", job.inference.latency_slo_ms) + " ms from " + job.region,
-                       false);
+      return Rejection(
+          req.describe, Constraint::kLatency,
+          [&] {
+            return std::string("latency " + Fmt("%.0f", ctx->latency_ms) + " ms > SLO " +
+                               Fmt("%.0f", job.inference.latency_slo_ms) + " ms from " +
+                               job.region);
+          },
+          false);
     }
   }
   ctx->stage_bytes =
@@ -156,12 +185,18 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
     const TimePoint begin = std::max(job.inference.serve_start, req.earliest);
     const int64_t s = std::max<int64_t>(0, l.CeilStep(begin));
     const int64_t e = l.CeilStep(job.inference.serve_end);
-    if (e <= s) return Rejection(Constraint::kDeadline, "serving period is already over", false);
+    if (e <= s)
+      return Rejection(
+          req.describe, Constraint::kDeadline,
+          [&] { return std::string("serving period is already over"); }, false);
     if (e > n) {
-      return Rejection(Constraint::kHorizon,
-                       "serving period ends " + FormatRfc3339(job.inference.serve_end) +
-                           ", after the forecast horizon " + FormatRfc3339(f.end()),
-                       true);
+      return Rejection(
+          req.describe, Constraint::kHorizon,
+          [&] {
+            return std::string("serving period ends " + FormatRfc3339(job.inference.serve_end) +
+                               ", after the forecast horizon " + FormatRfc3339(f.end()));
+          },
+          true);
     }
     ctx->duration_steps = e - s;
     ctx->earliest_step = ctx->latest_step = s;
@@ -169,17 +204,23 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
   }
   if (ctx->latest_step < ctx->earliest_step) {
     if (deadline && l.FloorStep(*deadline) <= n) {
-      return Rejection(Constraint::kDeadline,
-                       Fmt("run of %.1f h", ctx->duration_steps * l.step_hours()) + " from " +
-                           FormatRfc3339(l.TimeOfStep(ctx->earliest_step)) +
-                           " cannot end before deadline " + FormatRfc3339(*deadline),
-                       false);
+      return Rejection(
+          req.describe, Constraint::kDeadline,
+          [&] {
+            return std::string(Fmt("run of %.1f h", ctx->duration_steps * l.step_hours()) +
+                               " from " + FormatRfc3339(l.TimeOfStep(ctx->earliest_step)) +
+                               " cannot end before deadline " + FormatRfc3339(*deadline));
+          },
+          false);
     }
-    return Rejection(Constraint::kHorizon,
-                     Fmt("run of %.1f h", ctx->duration_steps * l.step_hours()) + " from " +
-                         FormatRfc3339(l.TimeOfStep(ctx->earliest_step)) +
-                         " does not fit before the forecast horizon " + FormatRfc3339(f.end()),
-                     true);
+    return Rejection(
+        req.describe, Constraint::kHorizon,
+        [&] {
+          return std::string(Fmt("run of %.1f h", ctx->duration_steps * l.step_hours()) + " from " +
+                             FormatRfc3339(l.TimeOfStep(ctx->earliest_step)) +
+                             " does not fit before the forecast horizon " + FormatRfc3339(f.end()));
+        },
+        true);
   }
   if (l.orbital() && ctx->stage_bytes > 0) {
     // Input must be fully uplinked in whole windows that close before the start.
@@ -201,9 +242,13 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
           : deadline ? "before deadline " + FormatRfc3339(*deadline) + " (latest start " +
                            FormatRfc3339(l.TimeOfStep(ctx->latest_step)) + ")"
                      : "before the forecast horizon " + FormatRfc3339(f.end());
-      return Rejection(Constraint::kUplink,
-                       "no uplink window carries " + FormatGb(ctx->stage_bytes) + " " + limit,
-                       !by_deadline);
+      return Rejection(
+          req.describe, Constraint::kUplink,
+          [&] {
+            return std::string("no uplink window carries " + FormatGb(ctx->stage_bytes) + " " +
+                               limit);
+          },
+          !by_deadline);
     }
     ctx->earliest_step = std::max(ctx->earliest_step, ready);
   }
@@ -216,10 +261,13 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
       if (t >= end) break;
     }
     if (t < end) {
-      return Rejection(Constraint::kContact,
-                       "orbital node without relay is out of contact at " + FormatRfc3339(t) +
-                           " during the serving period",
-                       false);
+      return Rejection(
+          req.describe, Constraint::kContact,
+          [&] {
+            return std::string("orbital node without relay is out of contact at " +
+                               FormatRfc3339(t) + " during the serving period");
+          },
+          false);
     }
   }
   return std::nullopt;
@@ -239,38 +287,85 @@ double ScoreLowerBound(const NodeCandidateContext& ctx, const PlacementRequest& 
                      start_step);
 }
 
+double NodeScoreLowerBound(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                           const EngineConfig& config, const PlacementPolicy& policy,
+                           int64_t grid_steps) {
+  const NodeLedger& l = *ctx.ledger;
+  const JobSpec& job = *req.job;
+  const ObjectiveWeights& w = config.weights;
+  const int64_t d = ctx.duration_steps;
+  // Each term at its own best start: the sum bounds every start's score from below.
+  CostBreakdown c = ComputeCost(ctx, req, config, ctx.earliest_step, 0.0);
+  const double it_w = job.gpus * job.watts_per_gpu;
+  if (l.orbital()) {
+    int min_bound = std::numeric_limits<int>::max();
+    for (int64_t s = ctx.earliest_step; s <= ctx.latest_step; s += grid_steps) {
+      min_bound = std::min(min_bound, l.BatteryBoundSteps(int(s), int(s + d)));
+    }
+    c.battery_wear_usd = w.battery_wear_usd_per_kwh * it_w * min_bound * l.step_hours() /
+                         l.forecast().battery.discharge_efficiency / 1000.0;
+  } else {
+    double min_price = std::numeric_limits<double>::infinity();
+    double min_carbon = min_price;
+    for (int64_t s = ctx.earliest_step; s <= ctx.latest_step; s += grid_steps) {
+      min_price = std::min(min_price, l.PriceIntegral(int(s), int(s + d)));
+      min_carbon = std::min(min_carbon, l.CarbonIntegral(int(s), int(s + d)));
+    }
+    const double node_kw = l.NodeLoadW(it_w) / 1000.0;
+    c.energy_usd = w.energy_weight * node_kw * min_price;
+    c.carbon_usd = w.carbon_usd_per_kg * node_kw * min_carbon / 1000.0;
+  }
+  return PolicyScore(ctx, req, policy, c, ctx.earliest_step);
+}
+
 CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,
                                   const EngineConfig& config, const PlacementPolicy& policy,
                                   int64_t s) {
+  CandidateResult r = EvaluateCandidateAt(ctx, req, config, policy, s);
+  r.at_step = s;
+  return r;
+}
+
+CandidateResult EvaluateCandidateAt(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                                    const EngineConfig& config, const PlacementPolicy& policy,
+                                    int64_t s) {
   const NodeLedger& l = *ctx.ledger;
   const JobSpec& job = *req.job;
   const NodeForecast& f = l.forecast();
   const int64_t e = s + ctx.duration_steps;
   if (s < ctx.earliest_step || s > ctx.latest_step) {
-    return Rejection(Constraint::kDeadline,
-                     "start " + FormatRfc3339(l.TimeOfStep(s)) + " is outside the allowed range",
-                     false);
+    return Rejection(
+        req.describe, Constraint::kDeadline,
+        [&] {
+          return std::string("start " + FormatRfc3339(l.TimeOfStep(s)) +
+                             " is outside the allowed range");
+        },
+        false);
   }
   const double it_w = job.gpus * job.watts_per_gpu;
   if (auto v = l.FirstCapacityViolation(int(s), int(e), job.gpus, l.NodeLoadW(it_w))) {
-    const std::string at = FormatRfc3339(l.TimeOfStep(v->step));
-    std::string reason;
-    if (v->constraint == Constraint::kGpusBusy) {
-      reason = "GPUs busy: " + Fmt("%.0f", v->value) + " needed > " + Fmt("%.0f", v->limit) +
+    auto reason = [&] {
+      const std::string at = FormatRfc3339(l.TimeOfStep(v->step));
+      if (v->constraint == Constraint::kGpusBusy) {
+        return "GPUs busy: " + Fmt("%.0f", v->value) + " needed > " + Fmt("%.0f", v->limit) +
                " at " + at;
-    } else if (v->constraint == Constraint::kRadiator) {
-      reason = "radiator limit " + FormatWatts(v->limit) + " < heat " + FormatWatts(v->value) +
+      }
+      if (v->constraint == Constraint::kRadiator) {
+        return "radiator limit " + FormatWatts(v->limit) + " < heat " + FormatWatts(v->value) +
                " at " + at;
-    } else {
-      reason =
-          "power " + FormatWatts(v->value) + " > available " + FormatWatts(v->limit) + " at " + at;
-    }
-    return Rejection(v->constraint, reason, true, v->step + 1);
+      }
+      return "power " + FormatWatts(v->value) + " > available " + FormatWatts(v->limit) + " at " +
+             at;
+    };
+    return Rejection(req.describe, v->constraint, reason, true, v->step + 1);
   }
   double wear_wh = 0;
   if (l.orbital()) {
     NodeLedger::BatteryOutcome b = l.SimulateBattery(int(s), int(e), it_w);
-    if (!b.ok) return Rejection(b.constraint, BatteryReason(l, b), true, b.step + 1);
+    if (!b.ok)
+      return Rejection(
+          req.describe, b.constraint, [&] { return std::string(BatteryReason(l, b)); }, true,
+          b.step + 1);
     wear_wh = b.extra_discharge_wh;
   }
   CandidateResult r;
@@ -296,10 +391,13 @@ CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const Placeme
       left -= take;
     }
     if (left > 1e-6) {
-      return Rejection(Constraint::kUplink,
-                       "no uplink window carries " + FormatGb(ctx.stage_bytes) + " before start " +
-                           FormatRfc3339(res.start),
-                       true);
+      return Rejection(
+          req.describe, Constraint::kUplink,
+          [&] {
+            return std::string("no uplink window carries " + FormatGb(ctx.stage_bytes) +
+                               " before start " + FormatRfc3339(res.start));
+          },
+          true);
     }
   }
   if (l.orbital() && job.output_gb > 0) {
@@ -318,12 +416,15 @@ CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const Placeme
       left -= take;
     }
     if (left > 1e-6) {
-      return Rejection(Constraint::kDownlink,
-                       "no downlink window carries " + FormatGb(job.output_gb * 1e9) +
-                           " of output between " + FormatRfc3339(res.end) + " and " +
-                           (deadline ? "deadline " : "the forecast horizon ") +
-                           FormatRfc3339(limit),
-                       !deadline.has_value());
+      return Rejection(
+          req.describe, Constraint::kDownlink,
+          [&] {
+            return std::string("no downlink window carries " + FormatGb(job.output_gb * 1e9) +
+                               " of output between " + FormatRfc3339(res.end) + " and " +
+                               (deadline ? "deadline " : "the forecast horizon ") +
+                               FormatRfc3339(limit));
+          },
+          !deadline.has_value());
     }
   }
   res.cost = ComputeCost(ctx, req, config, s, wear_wh);

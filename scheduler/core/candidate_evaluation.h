@@ -25,6 +25,7 @@ struct PlacementRequest {
   double work_gpu_hours = 0;   // training: remaining work
   std::string input_node_id;   // node that already holds the input (and checkpoint), if any
   double resume_stage_gb = 0;  // checkpoint to stage when resuming on another node
+  bool describe = true;        // build human-readable rejection reasons (slower)
 };
 
 struct CandidateResult {
@@ -35,6 +36,8 @@ struct CandidateResult {
   bool transient = false;
   // Backfilling hint: the earliest later start step worth trying, or -1.
   int64_t retry_step = -1;
+  // Start step this result was evaluated at (-1 for start-independent rejections).
+  int64_t at_step = -1;
   Reservation reservation;  // when feasible
   double score = 0;         // policy score when feasible
 };
@@ -63,6 +66,12 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& ledger, No
 double ScoreLowerBound(const NodeCandidateContext& ctx, const PlacementRequest& req,
                        const EngineConfig& config, const PlacementPolicy& policy,
                        int64_t start_step);
+
+// O(starts) lower bound of the best score over the start grid earliest, earliest + grid_steps,
+// ... latest: every cost term at its own best start (used to order nodes before expanding).
+double NodeScoreLowerBound(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                           const EngineConfig& config, const PlacementPolicy& policy,
+                           int64_t grid_steps);
 
 // Full evaluation of starting at `start_step`.
 CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,

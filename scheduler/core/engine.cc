@@ -27,6 +27,7 @@ Engine::~Engine() = default;
 
 Status Engine::AddNode(const NodeSpec& spec) {
   RETURN_IF_ERROR(ValidateNodeSpec(spec));
+  ++capacity_version_;
   auto it = nodes_.find(spec.id);
   if (it == nodes_.end()) {
     auto rec = std::make_unique<NodeRecord>();
@@ -65,6 +66,7 @@ Status Engine::UpdateForecast(std::string_view node_id, NodeForecast forecast) {
   }
   n.ledger = std::make_unique<NodeLedger>(n.spec, std::move(forecast));
   RebuildLedger(n);
+  ++capacity_version_;
   n.dirty = true;
   return Status::Ok();
 }
@@ -73,6 +75,7 @@ Status Engine::SetNodeState(std::string_view node_id, NodeState state) {
   auto it = nodes_.find(node_id);
   if (it == nodes_.end()) return NotFoundError("unknown node " + std::string(node_id));
   if (it->second->state != state) {
+    ++capacity_version_;
     it->second->state = state;
     it->second->dirty = true;
   }
@@ -106,6 +109,7 @@ Status Engine::Cancel(std::string_view job_id) {
   }
   EraseReservationsOf(j.spec.id);
   j.state = JobState::kCancelled;
+  ++capacity_version_;
   return Status::Ok();
 }
 
@@ -114,6 +118,7 @@ Status Engine::OnJobEvent(const JobEvent& ev) {
   if (it == jobs_.end()) return NotFoundError("event for unknown job " + ev.job_id);
   JobRecord& j = *it->second;
   auto r = reservations_.find(ev.job_id);
+  ++capacity_version_;
   switch (ev.type) {
     case JobEventType::kStarted:
       if (r == reservations_.end()) {
@@ -151,13 +156,10 @@ Status Engine::OnJobEvent(const JobEvent& ev) {
 
 void Engine::RebuildLedger(NodeRecord& node) {
   if (!node.ledger) return;
-  node.ledger->Clear();
   std::vector<const Reservation*> rs;
+  rs.reserve(node.reservation_keys.size());
   for (const std::string& key : node.reservation_keys) rs.push_back(&reservations_[key]);
-  std::sort(rs.begin(), rs.end(), [](const Reservation* a, const Reservation* b) {
-    return a->start != b->start ? a->start < b->start : a->job_id < b->job_id;
-  });
-  for (const Reservation* r : rs) node.ledger->Commit(*r);
+  node.ledger->Rebuild(rs);
 }
 
 void Engine::CommitReservation(Reservation r, const std::string& key) {
@@ -232,6 +234,7 @@ void Engine::RequeueFromStop(JobRecord& j, const Reservation& res, TimePoint sto
 // re-placed; running work stops early enough to write its checkpoint before the violation and is
 // re-placed from that checkpoint.
 void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
+  ++capacity_version_;
   const std::vector<std::string> keys(node.reservation_keys.begin(), node.reservation_keys.end());
   auto release = [&](const std::string& key, const std::string& why) {
     const Reservation res = reservations_[key];
@@ -341,6 +344,11 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
 }
 
 void Engine::PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan) {
+  if (job.tried && job.tried_version == capacity_version_ && job.tried_now == now) {
+    plan.outcomes.push_back(
+        {job.spec.id, OutcomeKind::kRetryLater, job.last_constraint, job.last_reason});
+    return;
+  }
   const PlacementRequest req = MakeRequest(job, now);
   SearchOutcome found = SearchPlacement(SearchNodes(), req, config_, *policy_, false);
   if (found.best) {
@@ -350,11 +358,17 @@ void Engine::PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan) {
                              "placed on " + r.node_id + " at " + FormatRfc3339(r.start)});
     job.state = JobState::kPlaced;
     job.last_reason.clear();
+    job.tried = false;
     CommitReservation(std::move(r), job.spec.id);
     return;
   }
-  if (config_.enable_preemption && TryPreemption(job, now, plan)) return;
+  const uint64_t version_before = capacity_version_;
+  if (config_.enable_preemption && found.transient && TryPreemption(job, now, plan)) return;
   job.last_reason = found.reason;
+  job.last_constraint = found.constraint;
+  job.tried = true;
+  job.tried_version = version_before;
+  job.tried_now = now;
   if (found.transient) {
     plan.outcomes.push_back(
         {job.spec.id, OutcomeKind::kRetryLater, found.constraint, found.reason});
@@ -369,6 +383,7 @@ void Engine::PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan) {
 // start first) until the job fits; picks the node needing the fewest victims, then the best
 // score. Only for jobs that would otherwise miss a deadline or an SLO.
 bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
+  constexpr size_t kMaxVictimsPerNode = 16;
   const bool urgent = job.spec.kind == JobKind::kInference || job.spec.training.deadline;
   if (!urgent) return false;
   const PlacementRequest req = MakeRequest(job, now);
@@ -378,8 +393,16 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
     double score = 0;
   };
   std::optional<Choice> best;
+  PlacementRequest quiet = req;
+  quiet.describe = false;
+  std::optional<NodeLedger> trial;  // scratch copy, reused so its buffers are allocated once
   for (auto& [id, node] : nodes_) {
     if (!node->ledger || !TakesNewWork(node->state)) continue;
+    NodeCandidateContext ctx;
+    if (auto rej = PrepareNodeCandidate(*node->ledger, node->state, 0, quiet, *policy_, &ctx);
+        rej && !rej->transient) {
+      continue;  // freeing capacity cannot help against a static constraint
+    }
     std::vector<const Reservation*> victims;
     for (const std::string& key : node->reservation_keys) {
       const Reservation& r = reservations_[key];
@@ -397,25 +420,33 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
       if (pa != pb) return pa < pb;
       return a->start != b->start ? a->start > b->start : a->job_id < b->job_id;
     });
-    NodeLedger trial = *node->ledger;
+    if (victims.size() > kMaxVictimsPerNode) victims.resize(kMaxVictimsPerNode);
+    if (trial) {
+      *trial = *node->ledger;
+    } else {
+      trial.emplace(*node->ledger);
+    }
     std::set<std::string> removed;
     for (const Reservation* v : victims) {
       removed.insert(v->job_id);
       if (best && removed.size() > best->victims.size()) break;
-      trial.Clear();
+      std::vector<Reservation> tails;
+      std::vector<const Reservation*> kept;
+      tails.reserve(removed.size());
       for (const std::string& key : node->reservation_keys) {
         const Reservation& r = reservations_[key];
         if (!removed.count(r.job_id)) {
-          trial.Commit(r);
+          kept.push_back(&r);
         } else if (r.running) {
           // Keeps running until its checkpoint is written.
-          const Reservation tail = StoppingTail(
-              r, now, now + CheckpointDuration(jobs_.find(r.job_id)->second->spec, trial));
-          if (tail.end > tail.start) trial.Commit(tail);
+          tails.push_back(StoppingTail(
+              r, now, now + CheckpointDuration(jobs_.find(r.job_id)->second->spec, *trial)));
+          if (tails.back().end > tails.back().start) kept.push_back(&tails.back());
         }
       }
+      trial->Rebuild(kept);
       SearchOutcome o =
-          SearchPlacement({{&node->spec, &trial, node->state}}, req, config_, *policy_, false);
+          SearchPlacement({{&node->spec, &*trial, node->state}}, req, config_, *policy_, false);
       if (o.best) {
         if (!best || removed.size() < best->victims.size() ||
             (removed.size() == best->victims.size() && o.best->score < best->score)) {
@@ -426,6 +457,7 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
     }
   }
   if (!best) return false;
+  ++capacity_version_;
   NodeRecord& node = *best->node;
   for (const std::string& vid : best->victims) {
     JobRecord& v = *jobs_.find(vid)->second;

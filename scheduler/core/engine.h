@@ -138,6 +138,9 @@ class Engine {
   std::map<std::string, Reservation, std::less<>> reservations_;
   std::vector<Action> queued_actions_;  // from Cancel(), emitted by the next Plan()
   uint64_t next_seq_ = 0;
+  // Bumped by every change that may free capacity (forecasts, node states, cancellations, job
+  // ends, stops); see JobRecord::tried.
+  uint64_t capacity_version_ = 0;
 };
 
 }  // namespace apsis::core

@@ -36,6 +36,7 @@ Result<PlanResult> Engine::Plan(TimePoint now) {
     }
   }
   for (NodeRecord* n : to_rebuild) RebuildLedger(*n);
+  if (!to_rebuild.empty()) ++capacity_version_;
 
   std::set<std::string> replanned;
   for (auto& [id, node] : nodes_) {
@@ -123,6 +124,7 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
         reservations_[j.spec.id + std::string(kStoppingSuffix)] = std::move(tail);
       }
       RebuildLedger(node);
+      ++capacity_version_;
       j = std::move(moved);
       Reservation r = std::move(o.best->reservation);
       plan.actions.push_back(StartJob{r.job_id, r.node_id, r.start, r.end, r.work_gpu_hours});

@@ -29,6 +29,12 @@ struct Engine::JobRecord {
   double resume_stage_gb = 0;         // checkpoint size to move when resuming elsewhere
   TimePoint earliest;                 // not before (e.g. end of a stopping checkpoint)
   std::string last_reason;
+  Constraint last_constraint = Constraint::kNone;
+  // A job that could not be placed is not retried until capacity may have been freed (the
+  // engine's capacity version moved) or `now` changed: more commitments never make room.
+  bool tried = false;
+  uint64_t tried_version = 0;
+  TimePoint tried_now;
 };
 
 // Key suffix of a stopping job's tail reservation.

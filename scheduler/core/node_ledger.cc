@@ -35,22 +35,26 @@ NodeLedger::NodeLedger(const NodeSpec& spec, NodeForecast forecast)
   Clear();
 }
 
-void NodeLedger::Clear() {
+void NodeLedger::Clear() { Rebuild({}); }
+
+void NodeLedger::Rebuild(const std::vector<const Reservation*>& reservations) {
   headroom_w_.resize(steps_);
   for (int i = 0; i < steps_; ++i) headroom_w_[i] = static_cast<float>(CapacityLimitW(i));
   used_gpus_.assign(steps_, 0);
   const int blocks = (steps_ + kBlock - 1) / kBlock;
   block_min_headroom_w_.assign(blocks, 0.0f);
   block_max_used_gpus_.assign(blocks, 0);
-  RefreshBlocks(0, steps_);
   up_used_.assign(up_cap_.size(), 0.0);
   down_used_.assign(down_cap_.size(), 0.0);
   if (orbital()) {
     used_it_w_.assign(steps_, 0.0f);
     soc_wh_.assign(steps_ + 1, forecast_.battery.initial_soc_wh);
     bound_prefix_.assign(steps_ + 1, 0);
-    RecomputeBattery(0);
   }
+  // One pass over the arrays for all reservations, then one refresh of the derived state.
+  for (const Reservation* r : reservations) AddLoad(*r);
+  RefreshBlocks(0, steps_);
+  if (orbital()) RecomputeBattery(0);
 }
 
 double NodeLedger::CapacityLimitW(int i) const {
@@ -191,7 +195,7 @@ NodeLedger::BatteryOutcome NodeLedger::SimulateBattery(int s, int e, double it_l
   return out;
 }
 
-void NodeLedger::Commit(const Reservation& r) {
+std::pair<int, int> NodeLedger::AddLoad(const Reservation& r) {
   const int s = static_cast<int>(std::clamp<int64_t>(FloorStep(r.start), 0, steps_));
   const int e = static_cast<int>(std::clamp<int64_t>(CeilStep(r.end), 0, steps_));
   const float node_load = static_cast<float>(NodeLoadW(r.it_load_w));
@@ -199,7 +203,9 @@ void NodeLedger::Commit(const Reservation& r) {
     headroom_w_[i] -= node_load;
     used_gpus_[i] += r.gpus;
   }
-  RefreshBlocks(s, e);
+  if (orbital()) {
+    for (int i = s; i < e; ++i) used_it_w_[i] += static_cast<float>(r.it_load_w);
+  }
   for (const TransferAllocation& t : r.transfers) {
     if (t.window_index < 0 || t.window_index >= static_cast<int>(up_cap_.size())) continue;
     if (t.direction == TransferDirection::kUplink) {
@@ -208,10 +214,13 @@ void NodeLedger::Commit(const Reservation& r) {
       down_used_[t.window_index] += t.bytes;
     }
   }
-  if (orbital() && s < e) {
-    for (int i = s; i < e; ++i) used_it_w_[i] += static_cast<float>(r.it_load_w);
-    RecomputeBattery(s);
-  }
+  return {s, e};
+}
+
+void NodeLedger::Commit(const Reservation& r) {
+  const auto [s, e] = AddLoad(r);
+  RefreshBlocks(s, e);
+  if (orbital() && s < e) RecomputeBattery(s);
 }
 
 std::optional<NodeLedger::CommittedViolation> NodeLedger::FirstCommittedViolation() const {

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "scheduler/core/model.h"
@@ -84,8 +85,10 @@ class NodeLedger {
   // Adds a reservation's load, GPUs and window usage. The reservation's times are taken as the
   // steps they overlap; steps outside the forecast are ignored.
   void Commit(const Reservation& r);
-  // Forgets every commitment (used before re-committing after a forecast change or a removal).
+  // Forgets every commitment.
   void Clear();
+  // Clear() then Commit() of each reservation, in one pass (after a forecast change or removal).
+  void Rebuild(const std::vector<const Reservation*>& reservations);
 
   // Bytes held by this ledger (forecast + dynamic state), for the memory benchmark.
   size_t MemoryBytes() const;
@@ -94,6 +97,7 @@ class NodeLedger {
 
  private:
   double CapacityLimitW(int i) const;
+  std::pair<int, int> AddLoad(const Reservation& r);  // arrays only; returns [s, e)
   void RefreshBlocks(int s, int e);
   void RecomputeBattery(int from);
 

@@ -56,18 +56,25 @@ int ConstraintRank(Constraint c) {
 struct PreparedNode {
   int index = 0;
   NodeCandidateContext ctx;
-  std::vector<std::pair<double, int64_t>> starts;  // (lower bound, start step), sorted
+  // (lower bound, start step), sorted; for a deferrable job filled only when the node is visited.
+  std::vector<std::pair<double, int64_t>> starts;
+  int64_t grid = 0;  // deferrable: start grid in steps; 0 for a single start
   double bound = kInf;
 };
 
 // Best candidate on one node whose score beats `cutoff`, or the first rejection met.
-CandidateResult BestOnNode(const PreparedNode& p, const PlacementRequest& req,
-                           const EngineConfig& config, const PlacementPolicy& policy, double cutoff,
-                           bool* pruned) {
+CandidateResult BestOnNode(PreparedNode& p, const PlacementRequest& req, const EngineConfig& config,
+                           const PlacementPolicy& policy, double cutoff, bool* pruned) {
+  if (p.grid > 0 && p.starts.empty()) {
+    for (int64_t s = p.ctx.earliest_step; s <= p.ctx.latest_step; s += p.grid) {
+      p.starts.emplace_back(ScoreLowerBound(p.ctx, req, config, policy, s), s);
+    }
+    std::sort(p.starts.begin(), p.starts.end());
+  }
   std::optional<CandidateResult> best;
   std::optional<CandidateResult> first_rejection;
   *pruned = false;
-  const bool backfill = p.starts.size() == 1 && p.ctx.flexible_start;
+  const bool backfill = p.grid == 0 && p.ctx.flexible_start;
   for (const auto& [lb, s0] : p.starts) {
     const double limit = best ? std::min(cutoff, best->score) : cutoff;
     if (lb >= limit) {
@@ -109,62 +116,66 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
                               const EngineConfig& config, const PlacementPolicy& policy,
                               bool explain_all) {
   SearchOutcome out;
+  // Words are built only when explaining; otherwise only for the one rejection reported.
+  PlacementRequest fast = req;
+  fast.describe = explain_all && req.describe;
   std::vector<PreparedNode> prepared;
   prepared.reserve(nodes.size());
   const JobSpec& job = *req.job;
   const bool shift =
       policy.ShiftsInTime() && job.kind == JobKind::kTraining && job.training.deferrable;
   int best_rank = -1;
-  auto note_rejection = [&](const std::string& node_id, CandidateResult r) {
+  int reported_node = -1;
+  int64_t reported_step = -1;
+  auto note_rejection = [&](int node_index, CandidateResult r) {
     const int rank = ConstraintRank(r.constraint);
     out.transient = out.transient || r.transient;
     if (rank > best_rank) {
       best_rank = rank;
       out.constraint = r.constraint;
-      out.reason = "node " + node_id + ": " + r.reason;
+      out.reason = r.reason;
+      reported_node = node_index;
+      reported_step = r.at_step;
     }
-    out.verdicts.push_back({node_id, std::move(r), false});
+    if (explain_all) out.verdicts.push_back({nodes[node_index].spec->id, std::move(r), false});
   };
   for (size_t i = 0; i < nodes.size(); ++i) {
     const SearchNode& n = nodes[i];
     if (!n.ledger) {
       CandidateResult r;
       r.constraint = Constraint::kNoForecast;
-      r.reason = "node " + n.spec->id + " has sent no forecast yet";
+      r.reason = "no forecast received yet";
       r.transient = true;
-      note_rejection(n.spec->id, std::move(r));
+      note_rejection(int(i), std::move(r));
       continue;
     }
     PreparedNode p;
     p.index = static_cast<int>(i);
-    if (auto rej = PrepareNodeCandidate(*n.ledger, n.state, p.index, req, policy, &p.ctx)) {
-      note_rejection(n.spec->id, std::move(*rej));
+    if (auto rej = PrepareNodeCandidate(*n.ledger, n.state, p.index, fast, policy, &p.ctx)) {
+      note_rejection(int(i), std::move(*rej));
       continue;
     }
     if (shift) {
-      const int64_t grid = std::max<int64_t>(
+      p.grid = std::max<int64_t>(
           1, config.start_search_step.count() / n.ledger->forecast().step.count());
-      for (int64_t s = p.ctx.earliest_step; s <= p.ctx.latest_step; s += grid) {
-        p.starts.emplace_back(ScoreLowerBound(p.ctx, req, config, policy, s), s);
-      }
-      std::sort(p.starts.begin(), p.starts.end());
+      p.bound = NodeScoreLowerBound(p.ctx, fast, config, policy, p.grid);
     } else {
-      p.starts.emplace_back(ScoreLowerBound(p.ctx, req, config, policy, p.ctx.earliest_step),
+      p.starts.emplace_back(ScoreLowerBound(p.ctx, fast, config, policy, p.ctx.earliest_step),
                             p.ctx.earliest_step);
+      p.bound = p.starts.front().first;
     }
-    p.bound = p.starts.front().first;
     prepared.push_back(std::move(p));
   }
   std::sort(prepared.begin(), prepared.end(), [](const PreparedNode& a, const PreparedNode& b) {
     return a.bound != b.bound ? a.bound < b.bound : a.index < b.index;
   });
   double best_score = kInf;
-  for (const PreparedNode& p : prepared) {
+  for (PreparedNode& p : prepared) {
     const std::string& id = nodes[p.index].spec->id;
     if (!explain_all && p.bound >= best_score) break;
     bool pruned = false;
     CandidateResult r =
-        BestOnNode(p, req, config, policy, explain_all ? kInf : best_score, &pruned);
+        BestOnNode(p, fast, config, policy, explain_all ? kInf : best_score, &pruned);
     if (r.feasible) {
       if (r.score < best_score) {
         best_score = r.score;
@@ -174,12 +185,24 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
     } else if (pruned) {
       if (explain_all) out.verdicts.push_back({id, std::move(r), true});
     } else {
-      note_rejection(id, std::move(r));
+      note_rejection(p.index, std::move(r));
     }
   }
   if (out.best) {
     out.constraint = Constraint::kNone;
     out.reason.clear();
+  } else if (reported_node >= 0) {
+    const SearchNode& n = nodes[reported_node];
+    if (n.ledger && !fast.describe) {
+      // Re-run the reported rejection with words.
+      NodeCandidateContext ctx;
+      if (auto rej = PrepareNodeCandidate(*n.ledger, n.state, reported_node, req, policy, &ctx)) {
+        out.reason = rej->reason;
+      } else if (reported_step >= 0) {
+        out.reason = EvaluateCandidate(ctx, req, config, policy, reported_step).reason;
+      }
+    }
+    out.reason = "node " + n.spec->id + ": " + out.reason;
   } else if (best_rank < 0) {
     out.constraint = Constraint::kNone;
     out.reason = "no nodes in the fleet";

@@ -32,7 +32,7 @@ struct NodeVerdict {
 
 struct SearchOutcome {
   std::optional<CandidateResult> best;
-  // Explain mode: every node. Otherwise: the rejected nodes only.
+  // Explain mode only: every node's verdict.
   std::vector<NodeVerdict> verdicts;
   // When nothing fits: the most telling rejection, and whether any rejection may go away.
   Constraint constraint = Constraint::kNone;
