@@ -92,7 +92,7 @@ void AddSubmitCommand(CLI::App& app) {
     auto response = client->Call(std::move(request));
     if (!response.ok()) {
       const Status& status = response.status();
-      std::string message = status.message();
+      std::string message = WithSpecFileKeys(status.message());
       if (status.code() == StatusCode::kInvalidArgument) {
         message = "the scheduler refused the submission, nothing was submitted: " + message +
                   JobLegend(message, jobs) + "\nfix the job spec file(s) and submit again";

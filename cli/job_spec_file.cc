@@ -213,6 +213,24 @@ Result<std::vector<v1::JobSpec>> ParseJobSpecText(const std::string& text,
   return specs;
 }
 
+std::string WithSpecFileKeys(std::string message) {
+  static const std::pair<const char*, const char*> kRenames[] = {
+      {"training.checkpoint_interval_us", "training.checkpoint_interval"},
+      {"inference.serve_until_us", "inference.until"},
+      {"inference.serve_from_us", "inference.from"},
+      {"training.deadline_us", "training.deadline"},
+      {"not_before_us", "not_before"},
+  };
+  for (const auto& [proto_name, file_key] : kRenames) {
+    const std::string from = proto_name;
+    for (size_t at = message.find(from); at != std::string::npos;
+         at = message.find(from, at + std::strlen(file_key))) {
+      message.replace(at, from.size(), file_key);
+    }
+  }
+  return message;
+}
+
 Result<std::vector<v1::JobSpec>> LoadJobSpecFile(const std::string& path) {
   std::stringstream buffer;
   if (path == "-") {

@@ -56,4 +56,9 @@ Result<std::vector<v1::JobSpec>> LoadJobSpecFile(const std::string& path);
 // The same from text already in memory; `name` is used as the file name in messages.
 Result<std::vector<v1::JobSpec>> ParseJobSpecText(const std::string& text, const std::string& name);
 
+// Rewrites the proto field names in the scheduler's job spec problems ("jobs[0].training.
+// deadline_us: is in the past") into this file format's keys ("jobs[0].training.deadline: ..."),
+// so that a refusal points at what the user wrote.
+std::string WithSpecFileKeys(std::string scheduler_message);
+
 }  // namespace apsis::cli

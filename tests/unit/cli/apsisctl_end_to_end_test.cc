@@ -168,7 +168,7 @@ TEST_F(ApsisctlEndToEndTest, SpecRefusedByTheSchedulerExitsOneAndSubmitsNothing)
   const CommandResult refused = Ctl({"submit", "-f", late});
   EXPECT_EQ(refused.exit_code, 1);
   EXPECT_THAT(refused.err, HasSubstr("nothing was submitted"));
-  EXPECT_THAT(refused.err, HasSubstr("jobs[0].training.deadline_us: is in the past"));
+  EXPECT_THAT(refused.err, HasSubstr("jobs[0].training.deadline: is in the past"));
   EXPECT_THAT(refused.err, HasSubstr("(jobs[0] is 'late' in " + late + ")"));
   EXPECT_TRUE(Ctl({"jobs"}).Json()["jobs"].empty());
 }

@@ -231,6 +231,17 @@ TEST(JobSpecFileTest, DocumentsMustBeJobsOrJobLists) {
   EXPECT_THAT(ErrorOf("# nothing here\n"), HasSubstr("jobs.yaml: no jobs in the file"));
 }
 
+TEST(JobSpecFileTest, SchedulerProblemsAreRewordedWithTheFileKeys) {
+  EXPECT_EQ(WithSpecFileKeys("2 problem(s)\n  jobs[0].training.deadline_us: is in the past\n"
+                             "  jobs[3].inference.serve_until_us: must be after "
+                             "inference.serve_from_us\n  jobs[1].not_before_us: x"),
+            "2 problem(s)\n  jobs[0].training.deadline: is in the past\n"
+            "  jobs[3].inference.until: must be after inference.from\n"
+            "  jobs[1].not_before: x");
+  EXPECT_EQ(WithSpecFileKeys("jobs[0].gpus: must be at least 1"),
+            "jobs[0].gpus: must be at least 1");
+}
+
 TEST(JobSpecFileTest, MissingFileIsNotFound) {
   auto specs = LoadJobSpecFile("/nonexistent/jobs.yaml");
   ASSERT_FALSE(specs.ok());
