@@ -226,8 +226,10 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
     // Input must be fully uplinked in whole windows that close before the start.
     double carried = 0;
     int64_t ready = -1;
-    for (size_t w = 0; w < f.windows.size(); ++w) {
-      if (f.windows[w].aos < req.now) continue;
+    const auto first =
+        std::partition_point(f.windows.begin(), f.windows.end(),
+                             [&](const ContactWindow& cw) { return cw.aos < req.now; });
+    for (size_t w = size_t(first - f.windows.begin()); w < f.windows.size(); ++w) {
       carried += std::max(0.0, l.UplinkFreeBytes(int(w)));
       if (carried >= ctx->stage_bytes - 1e-6) {
         ready = l.CeilStep(f.windows[w].los);
@@ -294,27 +296,44 @@ double NodeScoreLowerBound(const NodeCandidateContext& ctx, const PlacementReque
   const JobSpec& job = *req.job;
   const ObjectiveWeights& w = config.weights;
   const int64_t d = ctx.duration_steps;
-  // Each term at its own best start: the sum bounds every start's score from below.
+  // The terms that vary with the start (energy, carbon, battery wear, delay) are minimised
+  // jointly over the grid and folded into one term: valid because time-shifting policies score
+  // by total cost (see PlacementPolicy::ShiftsInTime).
   CostBreakdown c = ComputeCost(ctx, req, config, ctx.earliest_step, 0.0);
   const double it_w = job.gpus * job.watts_per_gpu;
+  const double delay_usd_per_step = l.step_hours() * w.delay_usd_per_hour * (job.priority + 1) *
+                                    (Deferrable(job) ? w.deferrable_delay_factor : 1.0);
+  const double earliest_delay = c.delay_usd;
+  double best = std::numeric_limits<double>::infinity();
   if (l.orbital()) {
-    int min_bound = std::numeric_limits<int>::max();
-    for (int64_t s = ctx.earliest_step; s <= ctx.latest_step; s += grid_steps) {
-      min_bound = std::min(min_bound, l.BatteryBoundSteps(int(s), int(s + d)));
+    // Starts a, a + g, ..., a + (G−1)·g all cover [a + (G−1)·g, a + d): the battery-bound steps
+    // there and the delay at a bound the whole group, with G times fewer probes of the arrays.
+    const double wear_per_step = w.battery_wear_usd_per_kwh * it_w * l.step_hours() /
+                                 l.forecast().battery.discharge_efficiency / 1000.0;
+    const int64_t group = std::max<int64_t>(1, d / (2 * grid_steps));
+    for (int64_t a = ctx.earliest_step; a <= ctx.latest_step; a += group * grid_steps) {
+      const int64_t last = std::min(ctx.latest_step, a + (group - 1) * grid_steps);
+      const int64_t last_on_grid = a + (last - a) / grid_steps * grid_steps;
+      const double v = wear_per_step * l.BatteryBoundSteps(int(last_on_grid), int(a + d)) +
+                       delay_usd_per_step * double(a - ctx.earliest_step);
+      best = std::min(best, v);
     }
-    c.battery_wear_usd = w.battery_wear_usd_per_kwh * it_w * min_bound * l.step_hours() /
-                         l.forecast().battery.discharge_efficiency / 1000.0;
+    c.battery_wear_usd = best;
   } else {
-    double min_price = std::numeric_limits<double>::infinity();
-    double min_carbon = min_price;
-    for (int64_t s = ctx.earliest_step; s <= ctx.latest_step; s += grid_steps) {
-      min_price = std::min(min_price, l.PriceIntegral(int(s), int(s + d)));
-      min_carbon = std::min(min_carbon, l.CarbonIntegral(int(s), int(s + d)));
-    }
     const double node_kw = l.NodeLoadW(it_w) / 1000.0;
-    c.energy_usd = w.energy_weight * node_kw * min_price;
-    c.carbon_usd = w.carbon_usd_per_kg * node_kw * min_carbon / 1000.0;
+    for (int64_t s = ctx.earliest_step; s <= ctx.latest_step; s += grid_steps) {
+      const double v =
+          w.energy_weight * node_kw * l.PriceIntegral(int(s), int(s + d)) +
+          w.carbon_usd_per_kg * node_kw * l.CarbonIntegral(int(s), int(s + d)) / 1000.0 +
+          delay_usd_per_step * double(s - ctx.earliest_step);
+      best = std::min(best, v);
+    }
+    c.energy_usd = best;
+    c.carbon_usd = 0;
   }
+  // Delay is already inside `best` (measured from the earliest step, which itself may sit a
+  // fraction of a step after req.earliest).
+  c.delay_usd = earliest_delay;
   return PolicyScore(ctx, req, policy, c, ctx.earliest_step);
 }
 
@@ -357,7 +376,9 @@ CandidateResult EvaluateCandidateAt(const NodeCandidateContext& ctx, const Place
       return "power " + FormatWatts(v->value) + " > available " + FormatWatts(v->limit) + " at " +
              at;
     };
-    return Rejection(req.describe, v->constraint, reason, true, v->step + 1);
+    // Backfilling resumes at the next step with room, not one step at a time.
+    const int next = l.NextFitStep(v->step + 1, job.gpus, l.NodeLoadW(it_w));
+    return Rejection(req.describe, v->constraint, reason, true, next < l.steps() ? next : -1);
   }
   double wear_wh = 0;
   if (l.orbital()) {

@@ -27,6 +27,7 @@ Engine::~Engine() = default;
 
 Status Engine::AddNode(const NodeSpec& spec) {
   RETURN_IF_ERROR(ValidateNodeSpec(spec));
+  search_nodes_valid_ = false;
   ++capacity_version_;
   auto it = nodes_.find(spec.id);
   if (it == nodes_.end()) {
@@ -65,6 +66,7 @@ Status Engine::UpdateForecast(std::string_view node_id, NodeForecast forecast) {
     }
   }
   n.ledger = std::make_unique<NodeLedger>(n.spec, std::move(forecast));
+  search_nodes_valid_ = false;
   RebuildLedger(n);
   ++capacity_version_;
   n.dirty = true;
@@ -76,6 +78,7 @@ Status Engine::SetNodeState(std::string_view node_id, NodeState state) {
   if (it == nodes_.end()) return NotFoundError("unknown node " + std::string(node_id));
   if (it->second->state != state) {
     ++capacity_version_;
+    search_nodes_valid_ = false;
     it->second->state = state;
     it->second->dirty = true;
   }
@@ -90,6 +93,7 @@ Status Engine::Submit(const JobSpec& job) {
   rec->seq = next_seq_++;
   rec->earliest = job.earliest_start;
   jobs_.emplace(job.id, std::move(rec));
+  maybe_pending_.insert(job.id);
   return Status::Ok();
 }
 
@@ -146,6 +150,7 @@ Status Engine::OnJobEvent(const JobEvent& ev) {
       // checkpoint the scheduler knows of, staging input again.
       EraseReservationsOf(ev.job_id);
       j.state = JobState::kPending;
+      maybe_pending_.insert(j.spec.id);
       j.input_node_id.clear();
       j.resume_stage_gb = j.checkpointed_gpu_hours > 0 ? j.spec.training.checkpoint_gb : 0;
       j.earliest = std::max(j.earliest, ev.at);
@@ -206,11 +211,15 @@ PlacementRequest Engine::MakeRequest(const JobRecord& j, TimePoint now) const {
   return req;
 }
 
-std::vector<SearchNode> Engine::SearchNodes() const {
-  std::vector<SearchNode> out;
-  out.reserve(nodes_.size());
-  for (const auto& [id, n] : nodes_) out.push_back({&n->spec, n->ledger.get(), n->state});
-  return out;
+const std::vector<SearchNode>& Engine::SearchNodes() const {
+  if (!search_nodes_valid_) {
+    search_nodes_.clear();
+    search_nodes_.reserve(nodes_.size());
+    for (const auto& [id, n] : nodes_)
+      search_nodes_.push_back({&n->spec, n->ledger.get(), n->state});
+    search_nodes_valid_ = true;
+  }
+  return search_nodes_;
 }
 
 void Engine::RequeueFromStop(JobRecord& j, const Reservation& res, TimePoint stop_at,
@@ -226,6 +235,7 @@ void Engine::RequeueFromStop(JobRecord& j, const Reservation& res, TimePoint sto
   j.input_node_id = res.node_id;
   j.earliest = resume_at;
   j.state = JobState::kPending;
+  maybe_pending_.insert(j.spec.id);
 }
 
 // Re-validates a node whose forecast or state changed. Work on down nodes is lost; work not yet
@@ -243,6 +253,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
     if (res.stopping) return;
     plan.actions.push_back(StopJob{res.job_id, node.spec.id, now, false, why});
     jobs_.find(res.job_id)->second->state = JobState::kPending;
+    maybe_pending_.insert(res.job_id);
   };
   for (const std::string& key : keys) {
     const Reservation& res = reservations_[key];
@@ -338,6 +349,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
       const std::string tail_key = res.job_id + std::string(kStoppingSuffix);
       reservations_[tail_key] = StoppingTail(res, stop_at, tail_end);
       node.reservation_keys.insert(tail_key);
+      stopping_keys_.insert(tail_key);
     }
     RebuildLedger(node);
   }
@@ -474,11 +486,13 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
       Reservation tail = StoppingTail(res, now, now + ckpt);
       if (tail.end > tail.start) {
         node.reservation_keys.insert(vid + std::string(kStoppingSuffix));
+        stopping_keys_.insert(vid + std::string(kStoppingSuffix));
         reservations_[vid + std::string(kStoppingSuffix)] = std::move(tail);
       }
     } else {
       plan.actions.push_back(StopJob{vid, node.spec.id, now, false, why});
       v.state = JobState::kPending;
+      maybe_pending_.insert(vid);
     }
     plan.outcomes.push_back({vid, OutcomeKind::kRetryLater, Constraint::kGpusBusy, why});
   }

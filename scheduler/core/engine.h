@@ -117,7 +117,7 @@ class Engine {
   explicit Engine(EngineConfig config, std::unique_ptr<PlacementPolicy> policy);
 
   PlacementRequest MakeRequest(const JobRecord& job, TimePoint now) const;
-  std::vector<SearchNode> SearchNodes() const;
+  const std::vector<SearchNode>& SearchNodes() const;
   void RebuildLedger(NodeRecord& node);
   void CommitReservation(Reservation r, const std::string& key);
   void EraseReservationsOf(const std::string& job_id);
@@ -136,6 +136,14 @@ class Engine {
   // Keyed by job id; a stopping job's tail (running until its checkpoint is written) is keyed
   // "<job id>/stopping" so it can coexist with the job's next reservation.
   std::map<std::string, Reservation, std::less<>> reservations_;
+  // Ids of jobs that may be pending (a superset; Plan() drops the others) so that Plan() does not
+  // walk every job ever submitted.
+  std::set<std::string> maybe_pending_;
+  // Keys of stopping tails (a superset; Plan() drops stale ones).
+  std::set<std::string> stopping_keys_;
+  // SearchNodes() cache, rebuilt after nodes, forecasts or states change.
+  mutable std::vector<SearchNode> search_nodes_;
+  mutable bool search_nodes_valid_ = false;
   std::vector<Action> queued_actions_;  // from Cancel(), emitted by the next Plan()
   uint64_t next_seq_ = 0;
   // Bumped by every change that may free capacity (forecasts, node states, cancellations, job

@@ -23,17 +23,23 @@ Result<PlanResult> Engine::Plan(TimePoint now) {
   queued_actions_.clear();
   // Tails of stopped jobs end once their checkpoint is written.
   std::set<NodeRecord*> to_rebuild;
-  for (auto it = reservations_.begin(); it != reservations_.end();) {
-    if (it->second.stopping && it->second.end <= now) {
+  for (auto key = stopping_keys_.begin(); key != stopping_keys_.end();) {
+    auto it = reservations_.find(*key);
+    if (it == reservations_.end()) {
+      key = stopping_keys_.erase(key);
+      continue;
+    }
+    if (it->second.end <= now) {
       auto n = nodes_.find(it->second.node_id);
       if (n != nodes_.end()) {
         n->second->reservation_keys.erase(it->first);
         to_rebuild.insert(n->second.get());
       }
-      it = reservations_.erase(it);
-    } else {
-      ++it;
+      reservations_.erase(it);
+      key = stopping_keys_.erase(key);
+      continue;
     }
+    ++key;
   }
   for (NodeRecord* n : to_rebuild) RebuildLedger(*n);
   if (!to_rebuild.empty()) ++capacity_version_;
@@ -50,8 +56,14 @@ Result<PlanResult> Engine::Plan(TimePoint now) {
   std::map<std::string, int> attempts;
   for (int pass = 0; pass < 3; ++pass) {
     std::vector<JobRecord*> pending;
-    for (auto& [id, j] : jobs_) {
-      if (j->state == JobState::kPending && attempts[id] < 2) pending.push_back(j.get());
+    for (auto it = maybe_pending_.begin(); it != maybe_pending_.end();) {
+      JobRecord& j = *jobs_.find(*it)->second;
+      if (j.state != JobState::kPending) {
+        it = maybe_pending_.erase(it);
+        continue;
+      }
+      if (attempts[*it] < 2) pending.push_back(&j);
+      ++it;
     }
     if (pending.empty()) break;
     const bool by_priority = policy_->OrdersQueueByPriority();
@@ -121,6 +133,7 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
       Reservation tail = StoppingTail(res, now, now + ckpt);
       if (tail.end > tail.start) {
         node.reservation_keys.insert(j.spec.id + std::string(kStoppingSuffix));
+        stopping_keys_.insert(j.spec.id + std::string(kStoppingSuffix));
         reservations_[j.spec.id + std::string(kStoppingSuffix)] = std::move(tail);
       }
       RebuildLedger(node);

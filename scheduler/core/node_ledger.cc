@@ -127,9 +127,13 @@ std::optional<NodeLedger::CapacityViolation> NodeLedger::FirstCapacityViolation(
   return std::nullopt;
 }
 
-int NodeLedger::BatteryBoundSteps(int s, int e) const {
-  if (!orbital()) return 0;
-  return bound_prefix_[e] - bound_prefix_[s];
+int NodeLedger::NextFitStep(int from, int gpus, double node_load_w) const {
+  const int free_gpus = spec_.gpu_count - gpus;
+  const float need = static_cast<float>(node_load_w + kPowerMarginW);
+  for (int i = std::max(0, from); i < steps_; ++i) {
+    if (used_gpus_[i] <= free_gpus && headroom_w_[i] >= need) return i;
+  }
+  return steps_;
 }
 
 void NodeLedger::RecomputeBattery(int from) {

@@ -49,12 +49,18 @@ class NodeLedger {
   std::optional<CapacityViolation> FirstCapacityViolation(int s, int e, int gpus,
                                                           double node_load_w) const;
 
+  // First step at or after `from` where `gpus` and `node_load_w` fit in that single step, or
+  // steps() when none: where backfilling should try next after a collision.
+  int NextFitStep(int from, int gpus, double node_load_w) const;
+
   // Σ price × step hours over [s, e) in $/kW, and Σ carbon × step hours in g/kW.
   double PriceIntegral(int s, int e) const { return price_prefix_[e] - price_prefix_[s]; }
   double CarbonIntegral(int s, int e) const { return carbon_prefix_[e] - carbon_prefix_[s]; }
   // Steps in [s, e) where the committed load already exceeds solar input, so every extra watt
   // comes from the battery (orbital; 0 on the ground).
-  int BatteryBoundSteps(int s, int e) const;
+  int BatteryBoundSteps(int s, int e) const {
+    return orbital() ? bound_prefix_[e] - bound_prefix_[s] : 0;
+  }
 
   // Simulates the battery with `it_load_w` added over [s, e), from s until the trajectory rejoins
   // the committed one. Orbital only.

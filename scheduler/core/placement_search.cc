@@ -166,11 +166,17 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
     }
     prepared.push_back(std::move(p));
   }
-  std::sort(prepared.begin(), prepared.end(), [](const PreparedNode& a, const PreparedNode& b) {
-    return a.bound != b.bound ? a.bound < b.bound : a.index < b.index;
+  // Visit order by (bound, node index); sorting small pairs instead of the prepared nodes.
+  std::vector<std::pair<double, int>> order;
+  order.reserve(prepared.size());
+  for (size_t k = 0; k < prepared.size(); ++k) order.emplace_back(prepared[k].bound, int(k));
+  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first < b.first
+                              : prepared[a.second].index < prepared[b.second].index;
   });
   double best_score = kInf;
-  for (PreparedNode& p : prepared) {
+  for (const auto& [bound, k] : order) {
+    PreparedNode& p = prepared[k];
     const std::string& id = nodes[p.index].spec->id;
     if (!explain_all && p.bound >= best_score) break;
     bool pruned = false;

@@ -36,6 +36,8 @@ class PlacementPolicy {
     return std::nullopt;
   }
   // Whether deferrable training may start later than its earliest start (temporal shifting).
+  // Policies that shift must score by input.cost.total() (plus terms that do not depend on the
+  // start), so the engine can bound a node's best start by the joint minimum of its cost terms.
   virtual bool ShiftsInTime() const = 0;
   // Lower is better. Must be non-decreasing in every field of input.cost.
   virtual double Score(const CandidateScoreInput& input) const = 0;
