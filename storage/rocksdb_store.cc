@@ -106,6 +106,13 @@ Status RocksDbStore::OpenDatabase(const RocksDbOptions& options) {
     return NotFoundError("no state store at " + path_ +
                          " and creating one was not allowed; check --state-dir");
   }
+  if (!exists) {
+    fs::create_directories(path_, ec);  // RocksDB creates only the last path component
+    if (ec) {
+      return UnavailableError("creating state store directory " + path_ + ": " + ec.message() +
+                              "; check the path and its permissions");
+    }
+  }
 
   rocksdb::DBOptions db;
   db.create_if_missing = true;  // only reached for a missing or empty directory (checked above)

@@ -1,9 +1,13 @@
 // RocksDbStore: the production Store, one RocksDB database with a column family per Column.
 //
 // Durability: every Write is one rocksdb::WriteBatch written with WriteOptions::sync = true, so it
-// is in the WAL on disk before Write returns; recovery uses kPointInTimeRecovery, which drops only
-// a torn, never-acknowledged tail of the WAL. Event sequence numbers are assigned under a write
-// lock, and the meta record of the last sequence rides in the same batch.
+// is in the WAL on disk before Write returns; recovery uses kPointInTimeRecovery, which drops a
+// torn, never-acknowledged tail of the WAL after a crash or power loss and always recovers a
+// consistent prefix of whole batches. Its trade-off: bit rot in the middle of the (small, recent)
+// WAL would end recovery there instead of failing the open; kTolerateCorruptedTailRecords would
+// report it but also refuse to open after an ordinary torn write at power loss. SST files are
+// covered by block checksums and report corruption as DataLoss. Event sequence numbers are
+// assigned under a write lock, and the meta record of the last sequence rides in the same batch.
 //
 // Options (defaults in RocksDbOptions, chosen for ~1M jobs of ~250 B, a 2-core host and restarts
 // that must finish in seconds):

@@ -37,6 +37,15 @@ TEST(SchemaTest, NewStoreRecordsVersionAndClusterId) {
   EXPECT_EQ(ReadMeta(**store, kMetaClusterId), "cluster-a");
 }
 
+TEST(SchemaTest, NewStoreIsCreatedWithMissingParentDirectories) {
+  testing::TempDir dir;
+  RocksDbOptions options = Options(dir);
+  options.path = dir.Sub("var/lib/apsis/state");
+  auto store = RocksDbStore::Open(options);
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  EXPECT_TRUE(fs::exists(options.path + "/CURRENT"));
+}
+
 TEST(SchemaTest, MissingStoreIsNotCreatedWhenCreationIsNotAllowed) {
   testing::TempDir dir;
   RocksDbOptions options = Options(dir);
