@@ -69,9 +69,10 @@ Result<ResolvedConnection> ResolveConnection(const ConnectionOptions& options) {
   }
   out.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(*timeout);
   if (out.timeout.count() == 0) out.timeout = std::chrono::milliseconds(1);
-  if (options.scheduler.empty()) {
-    return InvalidArgumentError(
-        "--scheduler is empty: give the scheduler's client endpoint, e.g. tcp://host:7701");
+  if (options.scheduler.find("://") == std::string::npos) {
+    return InvalidArgumentError("--scheduler '" + options.scheduler +
+                                "' is not a ZeroMQ endpoint: give the scheduler's client "
+                                "endpoint, e.g. tcp://host:7701");
   }
   out.dealer.endpoint = options.scheduler;
   // A client waits for one answer; long reconnect backoffs would only eat into its timeout.

@@ -104,7 +104,7 @@ TEST_F(SchedulerClientTest, InsecureNeedsNoKeys) {
   EXPECT_EQ(resolved->output, OutputFormat::kJson);
 }
 
-TEST_F(SchedulerClientTest, BadTimeoutAndOutputAreUsageErrors) {
+TEST_F(SchedulerClientTest, BadTimeoutOutputAndEndpointAreUsageErrors) {
   ConnectionOptions options;
   options.insecure = true;
   options.timeout = "soon";
@@ -114,6 +114,10 @@ TEST_F(SchedulerClientTest, BadTimeoutAndOutputAreUsageErrors) {
   options.output = "csv";
   EXPECT_THAT(ResolveConnection(options).status().message(),
               HasSubstr("unknown output format 'csv'"));
+  options.output = "table";
+  options.scheduler = "sched.example:7701";
+  EXPECT_THAT(ResolveConnection(options).status().message(),
+              HasSubstr("--scheduler 'sched.example:7701' is not a ZeroMQ endpoint"));
 }
 
 TEST(SchedulerClientExitCodeTest, TimeoutIsUnreachableAndEverythingElseIsRefused) {
