@@ -3,6 +3,7 @@
 // Generated fleets: 10 % ground sites (hourly price curves, power caps) and 90 % orbital nodes
 // (95-minute orbits with 35-minute eclipses at random phases, battery, radiator, a ground-station
 // pass every one or two orbits), 48 h horizon at 60 s steps (2,880 steps).
+// Each runs exact (max_scored:0, every node scored) and with bounded scoring (max_scored:256).
 //   BM_SingleJobPlacement/N: Submit + Plan(now) latency of one job with 1,000 jobs already
 //     reserved; p50/p99 reported as counters (µs). Each measured job is cancelled afterwards (not
 //     timed) so the fleet stays at 1,000 reservations.
@@ -117,8 +118,11 @@ void AddOrbital(Engine& engine, const std::string& id, BenchRandom& r) {
   (void)engine.UpdateForecast(id, std::move(f));
 }
 
-std::unique_ptr<Engine> MakeFleet(int nodes, uint64_t seed) {
-  auto engine = Engine::Create(EngineConfig{}).value();
+// max_scored_nodes = 0: exact search over every node; N > 0: bounded scoring (see EngineConfig).
+std::unique_ptr<Engine> MakeFleet(int nodes, uint64_t seed, int max_scored_nodes) {
+  EngineConfig config;
+  config.max_scored_nodes = max_scored_nodes;
+  auto engine = Engine::Create(config).value();
   BenchRandom r(seed);
   const int ground = std::max(1, nodes / 10);
   for (int i = 0; i < nodes; ++i) {
@@ -171,12 +175,12 @@ struct PreparedFleet {
   int placed = 0;
 };
 
-PreparedFleet& FleetWithReservations(int nodes) {
-  static std::map<int, PreparedFleet> cache;
-  auto it = cache.find(nodes);
+PreparedFleet& FleetWithReservations(int nodes, int max_scored_nodes) {
+  static std::map<std::pair<int, int>, PreparedFleet> cache;
+  auto it = cache.find({nodes, max_scored_nodes});
   if (it != cache.end()) return it->second;
   PreparedFleet f;
-  f.engine = MakeFleet(nodes, 42);
+  f.engine = MakeFleet(nodes, 42, max_scored_nodes);
   BenchRandom r(7);
   // Exactly 1,000 reserved jobs and an empty queue: jobs that do not fit are withdrawn.
   for (int k = 0; f.placed < 1000; ++k) {
@@ -190,7 +194,7 @@ PreparedFleet& FleetWithReservations(int nodes) {
     }
   }
   (void)f.engine->Plan(kStart);
-  return cache.emplace(nodes, std::move(f)).first->second;
+  return cache.emplace(std::make_pair(nodes, max_scored_nodes), std::move(f)).first->second;
 }
 
 // CPU time of this thread: unlike wall time it excludes the time the OS gives other processes
@@ -208,7 +212,7 @@ double Percentile(std::vector<double> v, double q) {
 
 void BM_SingleJobPlacement(benchmark::State& state) {
   const int nodes = int(state.range(0));
-  PreparedFleet& fleet = FleetWithReservations(nodes);
+  PreparedFleet& fleet = FleetWithReservations(nodes, int(state.range(1)));
   Engine& engine = *fleet.engine;
   BenchRandom r(1234);
   std::vector<double> micros, cpu_micros;
@@ -241,9 +245,12 @@ void BM_SingleJobPlacement(benchmark::State& state) {
       reservations ? double(engine.ReservationMemoryBytes()) / double(reservations) : 0;
 }
 BENCHMARK(BM_SingleJobPlacement)
-    ->Arg(100)
-    ->Arg(1000)
-    ->Arg(5000)
+    ->ArgNames({"nodes", "max_scored"})
+    ->Args({100, 0})
+    ->Args({1000, 0})
+    ->Args({5000, 0})
+    ->Args({1000, 256})
+    ->Args({5000, 256})
     ->Iterations(1000)
     ->UseManualTime()
     ->Unit(benchmark::kMicrosecond);
@@ -253,7 +260,7 @@ void BM_BurstThroughput(benchmark::State& state) {
   int placed = 0;
   for (auto _ : state) {
     state.PauseTiming();
-    auto engine = MakeFleet(nodes, 42);
+    auto engine = MakeFleet(nodes, 42, int(state.range(1)));
     BenchRandom r(99);
     std::vector<JobSpec> jobs;
     for (int k = 0; k < 10000; ++k)
@@ -273,7 +280,14 @@ void BM_BurstThroughput(benchmark::State& state) {
       benchmark::Counter(10000.0 * double(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["placed"] = placed;
 }
-BENCHMARK(BM_BurstThroughput)->Arg(1000)->Arg(5000)->Iterations(1)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BurstThroughput)
+    ->ArgNames({"nodes", "max_scored"})
+    ->Args({1000, 0})
+    ->Args({5000, 0})
+    ->Args({1000, 256})
+    ->Args({5000, 256})
+    ->Iterations(1)
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace apsis::core

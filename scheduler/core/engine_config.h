@@ -34,6 +34,10 @@ struct EngineConfig {
   int max_backfill_attempts_per_node = 48;
   // Rate at which a node writes (and reads back) a checkpoint; sets how early a StopJob must be.
   double checkpoint_write_gbps = 2.0;
+  // 0: every node is scored (exact). N > 0: like kube-scheduler's percentageOfNodesToScore, only
+  // N nodes that pass the static checks are scored per job (more if none of them fits), taken
+  // from a rotating job-dependent start; trades optimality for latency on very large fleets.
+  int max_scored_nodes = 0;
   // Try to preempt lower-priority preemptible work for jobs that otherwise miss a deadline/SLO.
   bool enable_preemption = true;
   // Consider migrating running training off nodes whose forecast changed.

@@ -209,6 +209,9 @@ Status ValidateEngineConfig(const EngineConfig& c) {
   if (c.max_backfill_attempts_per_node < 1) {
     return InvalidArgumentError("scheduler.max_backfill_attempts_per_node must be >= 1");
   }
+  if (c.max_scored_nodes < 0) {
+    return InvalidArgumentError("scheduler.max_scored_nodes must be >= 0 (0 scores every node)");
+  }
   if (!(c.checkpoint_write_gbps > 0)) {
     return InvalidArgumentError("scheduler.checkpoint_write_gbps must be > 0");
   }

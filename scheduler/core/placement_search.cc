@@ -1,6 +1,7 @@
 #include "scheduler/core/placement_search.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <limits>
 
 namespace apsis::core {
@@ -139,59 +140,77 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
     }
     if (explain_all) out.verdicts.push_back({nodes[node_index].spec->id, std::move(r), false});
   };
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const SearchNode& n = nodes[i];
-    if (!n.ledger) {
-      CandidateResult r;
-      r.constraint = Constraint::kNoForecast;
-      r.reason = "no forecast received yet";
-      r.transient = true;
-      note_rejection(int(i), std::move(r));
-      continue;
-    }
-    PreparedNode p;
-    p.index = static_cast<int>(i);
-    if (auto rej = PrepareNodeCandidate(*n.ledger, n.state, p.index, fast, policy, &p.ctx)) {
-      note_rejection(int(i), std::move(*rej));
-      continue;
-    }
-    if (shift) {
-      p.grid = std::max<int64_t>(
-          1, config.start_search_step.count() / n.ledger->forecast().step.count());
-      p.bound = NodeScoreLowerBound(p.ctx, fast, config, policy, p.grid);
-    } else {
-      p.starts.emplace_back(ScoreLowerBound(p.ctx, fast, config, policy, p.ctx.earliest_step),
-                            p.ctx.earliest_step);
-      p.bound = p.starts.front().first;
-    }
-    prepared.push_back(std::move(p));
+  // Bounded scoring (config.max_scored_nodes): nodes are taken in batches from a rotating,
+  // job-dependent start so load spreads deterministically; the next batch is searched only when
+  // a batch has no feasible candidate. Exact (one batch of every node) when 0 or explaining.
+  const size_t n_nodes = nodes.size();
+  const size_t batch = (explain_all || config.max_scored_nodes <= 0)
+                           ? n_nodes
+                           : std::min(n_nodes, size_t(config.max_scored_nodes));
+  size_t offset = 0;
+  if (batch < n_nodes) {
+    uint64_t h = 1469598103934665603ULL;  // FNV-1a of the job id
+    for (char ch : job.id) h = (h ^ uint8_t(ch)) * 1099511628211ULL;
+    offset = size_t(h % n_nodes);
   }
-  // Visit order by (bound, node index); sorting small pairs instead of the prepared nodes.
-  std::vector<std::pair<double, int>> order;
-  order.reserve(prepared.size());
-  for (size_t k = 0; k < prepared.size(); ++k) order.emplace_back(prepared[k].bound, int(k));
-  std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
-    return a.first != b.first ? a.first < b.first
-                              : prepared[a.second].index < prepared[b.second].index;
-  });
+  size_t scanned = 0;
   double best_score = kInf;
-  for (const auto& [bound, k] : order) {
-    PreparedNode& p = prepared[k];
-    const std::string& id = nodes[p.index].spec->id;
-    if (!explain_all && p.bound >= best_score) break;
-    bool pruned = false;
-    CandidateResult r =
-        BestOnNode(p, fast, config, policy, explain_all ? kInf : best_score, &pruned);
-    if (r.feasible) {
-      if (r.score < best_score) {
-        best_score = r.score;
-        out.best = r;
+  while (scanned < n_nodes && !out.best) {
+    prepared.clear();
+    for (; scanned < n_nodes && prepared.size() < batch; ++scanned) {
+      const size_t i = (offset + scanned) % n_nodes;
+      const SearchNode& n = nodes[i];
+      if (!n.ledger) {
+        CandidateResult r;
+        r.constraint = Constraint::kNoForecast;
+        r.reason = "no forecast received yet";
+        r.transient = true;
+        note_rejection(int(i), std::move(r));
+        continue;
       }
-      if (explain_all) out.verdicts.push_back({id, std::move(r), false});
-    } else if (pruned) {
-      if (explain_all) out.verdicts.push_back({id, std::move(r), true});
-    } else {
-      note_rejection(p.index, std::move(r));
+      PreparedNode p;
+      p.index = static_cast<int>(i);
+      if (auto rej = PrepareNodeCandidate(*n.ledger, n.state, p.index, fast, policy, &p.ctx)) {
+        note_rejection(int(i), std::move(*rej));
+        continue;
+      }
+      if (shift) {
+        p.grid = std::max<int64_t>(
+            1, config.start_search_step.count() / n.ledger->forecast().step.count());
+        p.bound = NodeScoreLowerBound(p.ctx, fast, config, policy, p.grid);
+      } else {
+        p.starts.emplace_back(ScoreLowerBound(p.ctx, fast, config, policy, p.ctx.earliest_step),
+                              p.ctx.earliest_step);
+        p.bound = p.starts.front().first;
+      }
+      prepared.push_back(std::move(p));
+    }
+    // Visit order by (bound, node index); sorting small pairs instead of the prepared nodes.
+    std::vector<std::pair<double, int>> order;
+    order.reserve(prepared.size());
+    for (size_t k = 0; k < prepared.size(); ++k) order.emplace_back(prepared[k].bound, int(k));
+    std::sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
+      return a.first != b.first ? a.first < b.first
+                                : prepared[a.second].index < prepared[b.second].index;
+    });
+    for (const auto& [bound, k] : order) {
+      PreparedNode& p = prepared[k];
+      const std::string& id = nodes[p.index].spec->id;
+      if (!explain_all && p.bound >= best_score) break;
+      bool pruned = false;
+      CandidateResult r =
+          BestOnNode(p, fast, config, policy, explain_all ? kInf : best_score, &pruned);
+      if (r.feasible) {
+        if (r.score < best_score) {
+          best_score = r.score;
+          out.best = r;
+        }
+        if (explain_all) out.verdicts.push_back({id, std::move(r), false});
+      } else if (pruned) {
+        if (explain_all) out.verdicts.push_back({id, std::move(r), true});
+      } else {
+        note_rejection(p.index, std::move(r));
+      }
     }
   }
   if (out.best) {
