@@ -1,7 +1,5 @@
 #include "cli/scheduler_client.h"
 
-#include <unistd.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -86,11 +84,12 @@ Result<ResolvedConnection> ResolveConnection(const ConnectionOptions& options) {
       options.server_key_path.empty() ? DefaultKeyPath("scheduler.pub") : options.server_key_path;
   std::error_code ec;
   if (!std::filesystem::exists(key_path, ec)) {
+    const std::string name = std::filesystem::path(key_path).stem().string();
     return NotFoundError("no client key at " + ForDisplay(key_path) +
-                         ": create one with `apsisctl keygen client -d " +
-                         KeyDirectoryForDisplay(key_path) +
-                         "` and ask an operator to add client.pub to the scheduler's allowlist, "
-                         "or pass --key (or --insecure for a scheduler started with --insecure)");
+                         ": create one with `apsisctl keygen " + name + " -d " +
+                         KeyDirectoryForDisplay(key_path) + "` and ask an operator to add " + name +
+                         ".pub to the scheduler's allowlist, or pass --key (or --insecure for a "
+                         "scheduler started with --insecure)");
   }
   if (!std::filesystem::exists(server_key_path, ec)) {
     return NotFoundError("no scheduler public key at " + ForDisplay(server_key_path) +

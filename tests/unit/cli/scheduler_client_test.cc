@@ -89,7 +89,7 @@ TEST_F(SchedulerClientTest, ExplicitKeyPathsWinOverTheDefaults) {
   ASSERT_FALSE(resolved.ok());
   EXPECT_THAT(resolved.status().message(),
               HasSubstr("no client key at ~/elsewhere/me.key: create one with `apsisctl keygen "
-                        "client -d ~/elsewhere`"));
+                        "me -d ~/elsewhere` and ask an operator to add me.pub"));
 }
 
 TEST_F(SchedulerClientTest, InsecureNeedsNoKeys) {
