@@ -198,7 +198,15 @@ void SchedulerService::RunPlan() {
     return;
   }
   storage::WriteBatch batch;
-  for (const core::Action& action : plan->actions) ApplyAction(action, batch);
+  // Costs of this pass's placements, looked up once rather than per action.
+  std::map<std::string, core::CostBreakdown> costs;
+  bool any_start = false;
+  for (const core::Action& action : plan->actions)
+    any_start |= std::holds_alternative<core::StartJob>(action);
+  if (any_start) {
+    for (const core::Reservation& r : engine_->Reservations()) costs[r.job_id] = r.cost;
+  }
+  for (const core::Action& action : plan->actions) ApplyAction(action, costs, batch);
   for (const core::JobOutcome& outcome : plan->outcomes) {
     auto it = jobs_.find(outcome.job_id);
     if (it == jobs_.end()) continue;
@@ -212,7 +220,9 @@ void SchedulerService::RunPlan() {
   UpdateGauges();
 }
 
-void SchedulerService::ApplyAction(const core::Action& action, storage::WriteBatch& batch) {
+void SchedulerService::ApplyAction(const core::Action& action,
+                                   const std::map<std::string, core::CostBreakdown>& costs,
+                                   storage::WriteBatch& batch) {
   const TimePoint now = deps_.clock.Now();
   if (const auto* start = std::get_if<core::StartJob>(&action)) {
     auto job_it = jobs_.find(start->job_id);
@@ -231,9 +241,8 @@ void SchedulerService::ApplyAction(const core::Action& action, storage::WriteBat
     placement->set_node_id(start->node_id);
     placement->set_start_us(start->at.micros());
     placement->set_end_us(start->expected_end.micros());
-    for (const core::Reservation& r : engine_->Reservations()) {
-      if (r.job_id == start->job_id) *placement->mutable_cost() = CostToProto(r.cost);
-    }
+    if (auto cost = costs.find(start->job_id); cost != costs.end())
+      *placement->mutable_cost() = CostToProto(cost->second);
     job.status.set_updated_us(now.micros());
     job.status.set_message("placed on " + start->node_id + " at " + FormatRfc3339(start->at));
     PersistJob(batch, job);

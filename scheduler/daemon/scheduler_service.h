@@ -127,7 +127,9 @@ class SchedulerService {
   // Planning (scheduler_service.cc).
   void SchedulePlan();
   void RunPlan();
-  void ApplyAction(const core::Action& action, storage::WriteBatch& batch);
+  void ApplyAction(const core::Action& action,
+                   const std::map<std::string, core::CostBreakdown>& costs,
+                   storage::WriteBatch& batch);
   void ArmTimers();
   void ArmPlanTimer();
   void ArmLivenessTimer();
