@@ -43,6 +43,7 @@ Status Engine::AddNode(const NodeSpec& spec) {
   n.spec = spec;
   if (n.ledger) n.ledger = std::make_unique<NodeLedger>(spec, n.ledger->forecast());
   n.dirty = true;
+  dirty_nodes_.insert(n.spec.id);
   return Status::Ok();
 }
 
@@ -70,6 +71,7 @@ Status Engine::UpdateForecast(std::string_view node_id, NodeForecast forecast) {
   RebuildLedger(n);
   ++capacity_version_;
   n.dirty = true;
+  dirty_nodes_.insert(n.spec.id);
   return Status::Ok();
 }
 
@@ -81,6 +83,7 @@ Status Engine::SetNodeState(std::string_view node_id, NodeState state) {
     search_nodes_valid_ = false;
     it->second->state = state;
     it->second->dirty = true;
+    dirty_nodes_.insert(it->second->spec.id);
   }
   return Status::Ok();
 }

@@ -139,6 +139,8 @@ class Engine {
   // Ids of jobs that may be pending (a superset; Plan() drops the others) so that Plan() does not
   // walk every job ever submitted.
   std::set<std::string> maybe_pending_;
+  // Nodes whose forecast or state changed since the last Plan().
+  std::set<std::string> dirty_nodes_;
   // Keys of stopping tails (a superset; Plan() drops stale ones).
   std::set<std::string> stopping_keys_;
   // SearchNodes() cache, rebuilt after nodes, forecasts or states change.

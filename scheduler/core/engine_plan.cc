@@ -44,12 +44,13 @@ Result<PlanResult> Engine::Plan(TimePoint now) {
   for (NodeRecord* n : to_rebuild) RebuildLedger(*n);
   if (!to_rebuild.empty()) ++capacity_version_;
 
-  std::set<std::string> replanned;
-  for (auto& [id, node] : nodes_) {
-    if (!node->dirty) continue;
-    ReplanNode(*node, now, plan);
-    node->dirty = false;
-    replanned.insert(id);
+  // Sorted ids: re-planning order is deterministic.
+  const std::set<std::string> replanned = std::move(dirty_nodes_);
+  dirty_nodes_.clear();
+  for (const std::string& id : replanned) {
+    NodeRecord& node = *nodes_.find(id)->second;
+    ReplanNode(node, now, plan);
+    node.dirty = false;
   }
 
   // Pending jobs; preemption victims become pending and get a second pass.

@@ -121,7 +121,6 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
   PlacementRequest fast = req;
   fast.describe = explain_all && req.describe;
   std::vector<PreparedNode> prepared;
-  prepared.reserve(nodes.size());
   const JobSpec& job = *req.job;
   const bool shift =
       policy.ShiftsInTime() && job.kind == JobKind::kTraining && job.training.deferrable;
@@ -155,6 +154,7 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
   }
   size_t scanned = 0;
   double best_score = kInf;
+  prepared.reserve(batch);
   while (scanned < n_nodes && !out.best) {
     prepared.clear();
     for (; scanned < n_nodes && prepared.size() < batch; ++scanned) {
