@@ -35,8 +35,13 @@ std::string BatteryText(const v1::NodeStatus& node) {
   if (b.capacity_wh() <= 0) {
     return node.battery_soc_wh() > 0 ? Fixed(node.battery_soc_wh(), 0) + " Wh" : "-";
   }
-  return Fixed(node.battery_soc_wh(), 0) + " / " + Fixed(b.capacity_wh(), 0) + " Wh (" +
-         Fixed(100.0 * node.battery_soc_wh() / b.capacity_wh(), 0) + " %), floor " +
+  // The live charge comes with heartbeats; until the first one, the forecast's starting charge
+  // is the best known value, and is labelled as such.
+  const bool live = node.battery_soc_wh() > 0 || b.soc_wh() <= 0;
+  const double soc = live ? node.battery_soc_wh() : b.soc_wh();
+  return Fixed(soc, 0) + " / " + Fixed(b.capacity_wh(), 0) + " Wh (" +
+         Fixed(100.0 * soc / b.capacity_wh(), 0) + " %" +
+         (live ? "" : " at forecast start, no heartbeat yet") + "), floor " +
          Fixed(b.floor_wh(), 0) + " Wh";
 }
 
@@ -215,6 +220,7 @@ nlohmann::json NodeDetailJson(const v1::NodeStatus& node, const NodeOutlook& out
   const v1::BatterySpec& b = f.battery();
   if (b.capacity_wh() > 0) {
     out["battery"] = {{"soc_wh", node.battery_soc_wh()},
+                      {"forecast_start_soc_wh", b.soc_wh()},
                       {"capacity_wh", b.capacity_wh()},
                       {"floor_wh", b.floor_wh()},
                       {"soc_ratio", node.battery_soc_wh() / b.capacity_wh()},

@@ -145,6 +145,16 @@ TEST(NodeViewsTest, DetailTableShowsEclipseAndContactWindows) {
   EXPECT_THAT(text, HasSubstr("in 30m00s"));  // inuvik at 01:00
 }
 
+TEST(NodeViewsTest, BeforeTheFirstHeartbeatTheBatteryIsTheForecastsStartingCharge) {
+  v1::NodeStatus node = OrbitalNode();
+  node.set_battery_soc_wh(0);
+  node.mutable_forecast()->mutable_battery()->set_soc_wh(2000);
+  std::ostringstream out;
+  PrintNodeDetail(out, node, SummarizeNodeForecast(node, kStart, 1, 1), kStart);
+  EXPECT_THAT(out.str(), HasSubstr("battery:         2000 / 4000 Wh (50 % at forecast start, no "
+                                   "heartbeat yet), floor 800 Wh\n"));
+}
+
 TEST(NodeViewsTest, NodesTableShowsBusyGpusAndHeartbeatAge) {
   v1::NodeList nodes;
   v1::NodeStatus* node = nodes.add_nodes();
