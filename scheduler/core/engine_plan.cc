@@ -108,7 +108,20 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
       }
       const Duration ckpt = CheckpointDuration(j.spec, *node.ledger);
       const double left = ToSeconds(res.end - now) / ToSeconds(res.end - res.start);
-      const double stay_usd = res.cost.total() * left;
+      // Staying costs the remaining energy at the new forecast's prices; the other terms
+      // (battery wear, transfers already paid, delay) are pro-rated from the reservation.
+      const NodeLedger& l = *node.ledger;
+      const int s_now = int(std::clamp<int64_t>(l.CeilStep(now), 0, l.steps()));
+      const int s_end = int(std::clamp<int64_t>(l.CeilStep(res.end), 0, l.steps()));
+      double stay_usd = res.cost.battery_wear_usd * left;
+      if (!l.orbital()) {
+        const double node_kw = l.NodeLoadW(res.it_load_w) / 1000.0;
+        stay_usd +=
+            config_.weights.energy_weight * node_kw * l.PriceIntegral(s_now, s_end) +
+            config_.weights.carbon_usd_per_kg * node_kw * l.CarbonIntegral(s_now, s_end) / 1000.0;
+      } else {
+        stay_usd += res.cost.energy_usd * left;
+      }
       JobRecord moved = j;
       RequeueFromStop(moved, res, now, now + ckpt);
       const PlacementRequest req = MakeRequest(moved, now);
@@ -118,13 +131,19 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
       }
       SearchOutcome o = SearchPlacement(others, req, config_, *policy_, false);
       if (!o.best) continue;
-      const bool space = node.ledger->orbital() ||
-                         nodes_.find(o.best->reservation.node_id)->second->ledger->orbital();
+      // Both sides pay the output transfer; the move also pays staging input and checkpoint on
+      // the new node, plus the progress lost while checkpointing and restoring.
+      const ObjectiveWeights& wt = config_.weights;
+      const Reservation& alt = o.best->reservation;
+      const bool alt_orbital = nodes_.find(alt.node_id)->second->ledger->orbital();
+      stay_usd += j.spec.output_gb *
+                  (l.orbital() ? wt.space_transfer_usd_per_gb : wt.ground_transfer_usd_per_gb);
+      const double alt_stage_usd =
+          alt.cost.transfer_usd - j.spec.output_gb * (alt_orbital ? wt.space_transfer_usd_per_gb
+                                                                  : wt.ground_transfer_usd_per_gb);
       const double migration_usd =
-          j.spec.training.checkpoint_gb * (space ? config_.weights.space_transfer_usd_per_gb
-                                                 : config_.weights.ground_transfer_usd_per_gb) +
-          ToSeconds(ckpt) / 3600.0 * 2 * res.gpus * config_.weights.gpu_hour_value_usd;
-      const double saving = stay_usd - o.best->reservation.cost.total();
+          alt_stage_usd + ToSeconds(ckpt) / 3600.0 * 2 * res.gpus * wt.gpu_hour_value_usd;
+      const double saving = stay_usd - (alt.cost.total() - alt_stage_usd);
       if (!(saving > migration_usd)) continue;
       const std::string why = "migrating to " + o.best->reservation.node_id + ": saves " +
                               Dollars(saving) + " > migration cost " + Dollars(migration_usd);
