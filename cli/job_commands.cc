@@ -205,9 +205,7 @@ void AddExplainCommand(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
-      "explain",
-      "Why a job is where it is: every candidate node, feasible or not, with its earliest start, "
-      "cost breakdown and rejection reason");
+      "explain", "Why a job is where it is: candidate nodes, start, cost breakdown, rejections");
   cmd->add_option("id", options->job_id, "Job id")->required();
   AddConnectionOptions(*cmd, options->connection);
   cmd->callback([options] {

@@ -43,9 +43,7 @@ void AddNodeCommand(CLI::App& app) {
   };
   auto options = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
-      "node",
-      "Show one node: power now and over the next hours, battery, next eclipse and next contact "
-      "windows, from its latest forecast");
+      "node", "Show one node: power now and next hours, battery, next eclipse, next contacts");
   cmd->add_option("id", options->node_id, "Node id")->required();
   cmd->add_option("--hours", options->hours, "Hours of power outlook to show")
       ->capture_default_str();
