@@ -285,12 +285,8 @@ void SchedulerService::HandleSubmit(const transport::IncomingEnvelope& in,
            }
            for (JobRecord& job : *shared_records) {
              const std::string id = job.status.spec().id();
-             auto [it, inserted] = jobs_.emplace(id, std::move(job));
-             Status added = AddJobToEngine(it->second);
-             if (!added.ok()) {
-               it->second.status.set_state(v1::JOB_STATE_FAILED);
-               it->second.status.set_message("not schedulable: " + added.message());
-             }
+             jobs_.emplace(id, std::move(job));
+             admission_queue_.push_back(id);
              metrics_->jobs_submitted.Increment();
            }
            Reply(reply_to, std::move(response));

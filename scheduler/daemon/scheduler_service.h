@@ -17,6 +17,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <deque>
 #include <map>
 #include <memory>
 #include <set>
@@ -127,6 +128,7 @@ class SchedulerService {
   // Planning (scheduler_service.cc).
   void SchedulePlan();
   void RunPlan();
+  void AdmitQueuedJobs();
   void ApplyAction(const core::Action& action,
                    const std::map<std::string, core::CostBreakdown>& costs,
                    storage::WriteBatch& batch);
@@ -152,6 +154,11 @@ class SchedulerService {
   std::map<std::string, std::string> node_by_key_;
   std::map<std::string, JobRecord, std::less<>> jobs_;
   uint64_t next_job_number_ = 1;
+  // Submitted jobs waiting to be handed to the planner. Each planning pass admits only as many as
+  // fit its time budget, so one large burst cannot hold the event loop (and every heartbeat and
+  // request behind it) for seconds.
+  std::deque<std::string> admission_queue_;
+  size_t admit_per_pass_ = 64;
 
   bool reconciling_ = false;
   std::set<std::string> unreported_running_;  // running before the restart, not yet re-reported
