@@ -17,7 +17,7 @@ using testing::RandomWorld;
 using testing::T0;
 using testing::WorldRandom;
 
-constexpr int kSeeds = 1250;
+constexpr int kSeeds = 2500;
 
 // Plans a world, then lets time pass: some placed jobs start, some finish, one is cancelled,
 // more work arrives and a node's forecast degrades later in the horizon. Returns the canonical
