@@ -41,7 +41,10 @@ Status Engine::AddNode(const NodeSpec& spec) {
     return InvalidArgumentError("node " + spec.id + " cannot change kind; remove it first");
   }
   n.spec = spec;
-  if (n.ledger) n.ledger = std::make_unique<NodeLedger>(spec, n.ledger->forecast());
+  if (n.ledger) {
+    n.ledger = std::make_unique<NodeLedger>(spec, n.ledger->forecast());
+    RebuildLedger(n);
+  }
   n.dirty = true;
   dirty_nodes_.insert(n.spec.id);
   return Status::Ok();
@@ -398,7 +401,10 @@ void Engine::PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan) {
 // start first) until the job fits; picks the node needing the fewest victims, then the best
 // score. Only for jobs that would otherwise miss a deadline or an SLO.
 bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
+  // Bounds on the work of one preemption search (each trial rebuilds a node's ledger).
   constexpr size_t kMaxVictimsPerNode = 16;
+  constexpr int kMaxPreemptionTrialNodes = 64;
+  int trial_nodes = 0;
   const bool urgent = job.spec.kind == JobKind::kInference || job.spec.training.deadline;
   if (!urgent) return false;
   const PlacementRequest req = MakeRequest(job, now);
@@ -429,6 +435,20 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
       victims.push_back(&r);
     }
     if (victims.empty()) continue;
+    // Necessary condition before any trial: even without every victim, some step of the job's
+    // window must have enough GPUs left.
+    if (ctx.ledger) {
+      int victim_gpus = 0;
+      for (const Reservation* v : victims) victim_gpus += v->gpus;
+      const int64_t lo = std::clamp<int64_t>(ctx.earliest_step, 0, ctx.ledger->steps());
+      const int64_t hi =
+          std::clamp<int64_t>(ctx.latest_step + ctx.duration_steps, lo, ctx.ledger->steps());
+      if (ctx.ledger->MinUsedGpus(int(lo), int(hi)) - victim_gpus >
+          node->spec.gpu_count - job.spec.gpus) {
+        continue;
+      }
+    }
+    if (++trial_nodes > kMaxPreemptionTrialNodes) break;
     std::sort(victims.begin(), victims.end(), [&](const Reservation* a, const Reservation* b) {
       const int pa = jobs_.find(a->job_id)->second->spec.priority;
       const int pb = jobs_.find(b->job_id)->second->spec.priority;

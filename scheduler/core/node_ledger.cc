@@ -127,6 +127,12 @@ std::optional<NodeLedger::CapacityViolation> NodeLedger::FirstCapacityViolation(
   return std::nullopt;
 }
 
+int NodeLedger::MinUsedGpus(int s, int e) const {
+  int m = spec_.gpu_count;
+  for (int i = std::max(0, s); i < std::min(e, steps_); ++i) m = std::min(m, used_gpus_[i]);
+  return m;
+}
+
 int NodeLedger::NextFitStep(int from, int gpus, double node_load_w) const {
   const int free_gpus = spec_.gpu_count - gpus;
   const float need = static_cast<float>(node_load_w + kPowerMarginW);

@@ -53,6 +53,9 @@ class NodeLedger {
   // steps() when none: where backfilling should try next after a collision.
   int NextFitStep(int from, int gpus, double node_load_w) const;
 
+  // Fewest GPUs in use at any step of [s, e) (the count when the range is empty).
+  int MinUsedGpus(int s, int e) const;
+
   // Σ price × step hours over [s, e) in $/kW, and Σ carbon × step hours in g/kW.
   double PriceIntegral(int s, int e) const { return price_prefix_[e] - price_prefix_[s]; }
   double CarbonIntegral(int s, int e) const { return carbon_prefix_[e] - carbon_prefix_[s]; }
