@@ -17,6 +17,14 @@ int main(int argc, char** argv) {
   apsis::cli::AddJobCommands(app);
   apsis::cli::AddNodeCommands(app);
   apsis::cli::AddSchedulerCommands(app);
-  CLI11_PARSE(app, argc, argv);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    // Help and version exit 0 and commands choose their own codes (1 refused, 2 local problem,
+    // 3 unreachable); a malformed command line is a usage error: 2.
+    if (code == 0 || dynamic_cast<const CLI::RuntimeError*>(&e) != nullptr) return code;
+    return 2;
+  }
   return 0;
 }
