@@ -187,8 +187,8 @@ TEST(OrbitalEmulationTest, OrbitalAgentBehindLinkCompletesAJobAcrossPasses) {
   }
   const double factor = 600;
   const TimePoint epoch = ParseRfc3339("2026-03-01T00:00:00Z").value();
-  // Every process reads `epoch` at the same wall-clock instant.
-  const std::string real_start = FormatRfc3339(apsis::SystemClock().Now() + Seconds(1));
+  // Every process reads `epoch` at the same wall-clock instant, a little after the scheduler is up.
+  const std::string real_start = FormatRfc3339(apsis::SystemClock().Now() + Seconds(3));
   const std::string clock = "clock: {mode: scaled, epoch: " + FormatRfc3339(epoch) +
                             ", factor: 600, real_start: " + real_start + "}\n";
   std::ofstream(dir / "scheduler.yaml")
@@ -242,14 +242,19 @@ TEST(OrbitalEmulationTest, OrbitalAgentBehindLinkCompletesAJobAcrossPasses) {
 
   proc.Start();
   apsis::ScaledClock scaled(epoch, factor, ParseRfc3339(real_start).value());
-  AgentProcess link(dir, APSIS_LINK_BINARY, {"--config", (dir / "orbital-1.yaml").string()});
-  AgentProcess agent(dir, APSIS_AGENT_BINARY, {"--config", (dir / "orbital-1.yaml").string()});
   ScriptedPeer ops(io, zmq, proc.client_endpoint(), ops_keys, proc.server_keys().public_z85);
   auto ask = [&](v1::ClientRequest request) {
     v1::Envelope e;
     *e.mutable_client_request() = std::move(request);
     return ops.Ask(std::move(e), 2s);
   };
+  v1::ClientRequest status;
+  status.mutable_status();
+  ASSERT_TRUE(RunUntil(
+      io, [&] { return ask(status).ok(); }, 20s))
+      << proc.Log();
+  AgentProcess link(dir, APSIS_LINK_BINARY, {"--config", (dir / "orbital-1.yaml").string()});
+  AgentProcess agent(dir, APSIS_AGENT_BINARY, {"--config", (dir / "orbital-1.yaml").string()});
   auto dump = [&] {
     return "--- scheduler ---\n" + proc.Log() + "\n--- link ---\n" + link.Log() +
            "\n--- agent ---\n" + agent.Log();
