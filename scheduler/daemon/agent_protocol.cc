@@ -73,10 +73,18 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
     return refuse(v1::ERROR_CODE_INVALID_ARGUMENT, "node '" + node_id + "' declares no GPUs");
   const TimePoint now = deps_.clock.Now();
   const Duration skew = TimePoint::FromMicros(hello.agent_time_us()) - now;
-  if (hello.agent_time_us() != 0 && (skew > kMaxClockSkew || skew < -kMaxClockSkew)) {
+  // A message cannot arrive before it was sent, so an agent clock ahead of ours is skew. One behind
+  // may also be a Hello that waited in a space link for the next pass: refused only for ground
+  // nodes, which talk to us directly.
+  const bool orbital = hello.spec().kind() == v1::NODE_KIND_ORBITAL;
+  if (hello.agent_time_us() != 0 && (skew > kMaxClockSkew || (skew < -kMaxClockSkew && !orbital))) {
     return refuse(v1::ERROR_CODE_FAILED_PRECONDITION,
                   "agent clock differs from the scheduler's by " + FormatDuration(skew) +
                       " (limit 30s); synchronise the node's clock (NTP) and restart the agent");
+  }
+  if (hello.agent_time_us() != 0 && skew < -kMaxClockSkew) {
+    LogWarn("orbital Hello is old: delayed by the link or a slow clock",
+            {{"node", node_id}, {"behind", FormatDuration(-skew)}});
   }
   if (!config_.security.insecure) {
     auto bound = node_by_key_.find(in.public_key);

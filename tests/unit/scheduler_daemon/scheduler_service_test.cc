@@ -281,3 +281,48 @@ TEST_F(SchedulerServiceTest, RestartKeepsAcknowledgedJobsAndReconcilesRunningOne
 
 }  // namespace
 }  // namespace apsis::daemon
+
+namespace apsis::daemon {
+namespace {
+
+class ClockSkewTest : public SchedulerServiceTest {
+ protected:
+  v1::Envelope HelloAt(const std::string& id, v1::NodeKind kind, Duration skew) {
+    v1::Envelope e;
+    v1::NodeSpec* spec = e.mutable_hello()->mutable_spec();
+    spec->set_id(id);
+    spec->set_kind(kind);
+    spec->mutable_gpus()->set_count(4);
+    spec->mutable_gpus()->set_watts_each(700);
+    e.mutable_hello()->set_agent_time_us((clock_.Now() + skew).micros());
+    std::optional<Result<v1::Envelope>> answer;
+    agent_->Request(e, std::chrono::seconds(10),
+                    [&](Result<v1::Envelope> r) { answer = std::move(r); });
+    RunUntil([&] { return answer.has_value(); });
+    if (!answer->ok()) {
+      v1::Envelope error;
+      error.mutable_error()->set_message(answer->status().message());
+      return error;
+    }
+    return **answer;
+  }
+};
+
+TEST_F(ClockSkewTest, AgentClockAheadOrGroundClockBehindIsRefusedWithAClearMessage) {
+  for (Duration skew : {Seconds(5), Seconds(-5)}) {
+    EXPECT_TRUE(HelloAt("ground-1", v1::NODE_KIND_GROUND, skew).has_welcome());
+  }
+  v1::Envelope ahead = HelloAt("ground-2", v1::NODE_KIND_GROUND, Minutes(5));
+  ASSERT_TRUE(ahead.has_error());
+  EXPECT_NE(ahead.error().message().find("agent clock differs from the scheduler's by 5m"),
+            std::string::npos)
+      << ahead.error().message();
+  EXPECT_NE(ahead.error().message().find("NTP"), std::string::npos);
+  EXPECT_TRUE(HelloAt("ground-3", v1::NODE_KIND_GROUND, Minutes(-5)).has_error());
+  EXPECT_TRUE(HelloAt("orbital-1", v1::NODE_KIND_ORBITAL, Minutes(5)).has_error());
+  // An orbital Hello may have waited in the space link for a pass.
+  EXPECT_TRUE(HelloAt("orbital-2", v1::NODE_KIND_ORBITAL, Minutes(-5)).has_welcome());
+}
+
+}  // namespace
+}  // namespace apsis::daemon
