@@ -114,9 +114,10 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
         },
         true);
   }
-  if (auto why = policy.ExcludesNode(spec, job))
+  if (auto why = policy.ExcludesNode(spec, job)) {
     return Rejection(
         req.describe, Constraint::kPolicy, [&] { return std::string(*why); }, false);
+  }
   if (!job.gpu_type.empty() && job.gpu_type != spec.gpu_type) {
     return Rejection(
         req.describe, Constraint::kGpuType,

@@ -78,7 +78,7 @@ CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const Placeme
                                   const EngineConfig& config, const PlacementPolicy& policy,
                                   int64_t start_step);
 
-// Human-readable "battery below floor 20 % at 2026-12-01T03:14Z during eclipse".
+// Bytes as gigabytes for reasons: "500 GB", "2.5 GB".
 std::string FormatGb(double bytes);
 
 }  // namespace apsis::core

@@ -25,8 +25,8 @@
 // early enough for the checkpoint to finish before the violation and is re-placed from that
 // checkpoint; a running training job migrates only if the saving exceeds the migration cost.
 //
-// Thread-safety: not thread-safe; own it from one thread (Explain is const and may run
-// concurrently only with other const calls).
+// Thread-safety: not thread-safe, including the const methods (they fill internal caches); own
+// the engine on one thread, as the daemon's event loop does.
 #pragma once
 
 #include <map>
