@@ -16,11 +16,13 @@ mkdir -p "$(dirname "$APSIS_DEMO_VAR")"
 
 fail() { echo "demo_test: FAIL: $*" >&2; exit 1; }
 
+# apsis-scheduler/-agent/-link processes whose command line names the demo's state directory.
 leftovers() {
-  local pid cmd
-  for pid in $(pgrep -f 'apsis-(scheduler|agent|link)' 2>/dev/null || true); do
-    cmd=$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null || true)
-    [[ "$cmd" == *"$APSIS_DEMO_VAR"* ]] && echo "$pid $cmd"
+  local f cmd
+  for f in /proc/[0-9]*/cmdline; do
+    cmd=$( { tr '\0' ' ' <"$f"; } 2>/dev/null || true)
+    [[ "$cmd" == *apsis-scheduler* || "$cmd" == *apsis-agent* || "$cmd" == *apsis-link* ]] || continue
+    [[ "$cmd" == *"$APSIS_DEMO_VAR"* ]] && echo "${f//[^0-9]/} $cmd"
   done
   return 0
 }
