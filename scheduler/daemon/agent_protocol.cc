@@ -224,6 +224,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
   if (job_it != jobs_.end()) {
     JobRecord& job = job_it->second;
     v1::JobStatus& st = job.status;
+    std::optional<TimePoint> retry_at;
     st.set_updated_us(event.at_us());
     switch (event.kind()) {
       case v1::JOB_EVENT_STARTED:
@@ -244,12 +245,26 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
         st.set_progress_gpu_hours(std::max(st.progress_gpu_hours(), event.progress_gpu_hours()));
         job.in_engine = false;
         break;
-      case v1::JOB_EVENT_FAILED:
-        st.set_state(v1::JOB_STATE_FAILED);
-        st.set_message("failed on " + node_id + ": exit code " + std::to_string(event.exit_code()) +
-                       (event.message().empty() ? "" : ": " + event.message()));
-        job.in_engine = false;
+      case v1::JOB_EVENT_FAILED: {
+        const std::string why = "failed on " + node_id + ": exit code " +
+                                std::to_string(event.exit_code()) +
+                                (event.message().empty() ? "" : ": " + event.message());
+        if (static_cast<int>(st.attempts()) < config_.jobs.max_attempts) {
+          // Retry from the last checkpoint after an exponentially growing pause.
+          const Duration backoff = config_.jobs.retry_backoff *
+                                   (int64_t{1} << std::min<uint32_t>(st.attempts(), 16) >> 1);
+          retry_at = TimePoint::FromMicros(event.at_us()) + backoff;
+          st.set_state(v1::JOB_STATE_PENDING);
+          st.set_message(why + "; attempt " + std::to_string(st.attempts()) + " of " +
+                         std::to_string(config_.jobs.max_attempts) + ", retrying at " +
+                         FormatRfc3339(*retry_at));
+        } else {
+          st.set_state(v1::JOB_STATE_FAILED);
+          st.set_message(why + " (after " + std::to_string(st.attempts()) + " attempts)");
+          job.in_engine = false;
+        }
         break;
+      }
       case v1::JOB_EVENT_LOST:
         st.set_state(v1::JOB_STATE_PENDING);
         break;
@@ -265,7 +280,17 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
                           event.energy_kwh(), event.energy_kwh() * price);
     }
     PersistJob(batch, job);
-    if (auto core_event = JobEventFromProto(event); core_event && job.status.spec().id().size()) {
+    if (retry_at) {
+      // To the planner a retried job is like a lost one: pending again from its last checkpoint,
+      // not before `retry_at`.
+      core::JobEvent retry{event.job_id(), core::JobEventType::kLost, *retry_at,
+                           st.progress_gpu_hours()};
+      Status applied = engine_->OnJobEvent(retry);
+      if (!applied.ok())
+        LogDebug("planner ignored job retry",
+                 {{"job", event.job_id()}, {"why", applied.message()}});
+    } else if (auto core_event = JobEventFromProto(event);
+               core_event && job.status.spec().id().size()) {
       Status applied = engine_->OnJobEvent(*core_event);
       if (!applied.ok())
         LogDebug("planner ignored job event",
@@ -315,7 +340,31 @@ LivenessInput SchedulerService::LivenessOf(const NodeSession& node) const {
   return in;
 }
 
+void SchedulerService::ResendUnacknowledgedStarts() {
+  const TimePoint now = deps_.clock.Now();
+  for (auto& [job_id, job] : jobs_) {
+    if (job.status.state() != v1::JOB_STATE_PLACED) continue;
+    const TimePoint due = TimePoint::FromMicros(job.status.placement().start_us());
+    if (now < due + config_.jobs.start_ack_timeout) continue;
+    auto last = start_resent_at_.find(job_id);
+    if (last != start_resent_at_.end() && now < last->second + config_.jobs.start_ack_timeout)
+      continue;
+    auto node = nodes_.find(job.status.placement().node_id());
+    if (node == nodes_.end() || node->second.liveness == Liveness::kDown) continue;
+    // The agent ignores a StartJob for a job it already runs, so re-sending is safe.
+    v1::Envelope envelope;
+    v1::StartJob* msg = envelope.mutable_start_job();
+    *msg->mutable_job() = job.status.spec();
+    msg->set_start_at_us(job.status.placement().start_us());
+    msg->set_resume_from_gpu_hours(job.status.progress_gpu_hours());
+    SendToNode(node->second, std::move(envelope));
+    start_resent_at_[job_id] = now;
+    LogInfo("StartJob re-sent: no start reported", {{"job", job_id}, {"node", node->first}});
+  }
+}
+
 void SchedulerService::CheckLiveness() {
+  ResendUnacknowledgedStarts();
   const TimePoint now = deps_.clock.Now();
   for (auto& [id, node] : nodes_) {
     if (node.liveness == Liveness::kDown) continue;

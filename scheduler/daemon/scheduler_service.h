@@ -108,6 +108,7 @@ class SchedulerService {
   void SendToNode(NodeSession& node, v1::Envelope envelope);
   void FlushOutbox(NodeSession& node);
   void CheckLiveness();
+  void ResendUnacknowledgedStarts();
   void MarkNodeDown(NodeSession& node);
   void FinishReconciliation();
   LivenessInput LivenessOf(const NodeSession& node) const;
@@ -159,6 +160,7 @@ class SchedulerService {
   // request behind it) for seconds.
   std::deque<std::string> admission_queue_;
   size_t admit_per_pass_ = 64;
+  std::map<std::string, TimePoint> start_resent_at_;  // last StartJob re-send per job
 
   bool reconciling_ = false;
   std::set<std::string> unreported_running_;  // running before the restart, not yet re-reported

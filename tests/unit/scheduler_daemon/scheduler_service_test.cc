@@ -67,12 +67,17 @@ class SchedulerServiceTest : public ::testing::Test {
 
   v1::Envelope NextToAgent(v1::Envelope::BodyCase body) {
     std::optional<v1::Envelope> found;
+    // Takes the first message of that kind; others stay queued for later calls.
     RunUntil([&] {
-      while (!to_agent_.empty() && !found) {
-        if (to_agent_.front().body_case() == body) found = to_agent_.front();
-        to_agent_.pop_front();
+      if (found) return true;
+      for (auto it = to_agent_.begin(); it != to_agent_.end(); ++it) {
+        if (it->body_case() == body) {
+          found = std::move(*it);
+          to_agent_.erase(it);
+          return true;
+        }
       }
-      return found.has_value();
+      return false;
     });
     return found.value_or(v1::Envelope());
   }
@@ -322,6 +327,69 @@ TEST_F(ClockSkewTest, AgentClockAheadOrGroundClockBehindIsRefusedWithAClearMessa
   EXPECT_TRUE(HelloAt("orbital-1", v1::NODE_KIND_ORBITAL, Minutes(5)).has_error());
   // An orbital Hello may have waited in the space link for a pass.
   EXPECT_TRUE(HelloAt("orbital-2", v1::NODE_KIND_ORBITAL, Minutes(-5)).has_welcome());
+}
+
+}  // namespace
+}  // namespace apsis::daemon
+
+namespace apsis::daemon {
+namespace {
+
+TEST_F(SchedulerServiceTest, FailedJobIsRetriedWithBackoffUpToTheAttemptLimit) {
+  AgentHello();
+  AgentForecast();
+  auto submitted = Ask(TrainingSubmit(4));
+  ASSERT_TRUE(submitted.ok());
+  const std::string id = submitted->client_response().submitted().job_ids(0);
+  uint64_t seq = 0;
+  v1::ClientRequest get;
+  get.mutable_get_job()->set_job_id(id);
+  TimePoint failed_at;
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    v1::Envelope start = NextToAgent(v1::Envelope::kStartJob);
+    io_.run_for(std::chrono::milliseconds(20));
+    // A later StartJob for the same job supersedes an earlier one: the last one counts.
+    for (const auto& m : to_agent_)
+      if (m.has_start_job()) start = m;
+    std::erase_if(to_agent_, [](const v1::Envelope& m) { return m.has_start_job(); });
+    ASSERT_EQ(start.start_job().job().id(), id) << "attempt " << attempt;
+    const TimePoint start_at = TimePoint::FromMicros(start.start_job().start_at_us());
+    if (attempt > 1) {
+      // Time-tagged no earlier than the backoff after the failure: 30 s, then 60 s.
+      const Duration backoff = Seconds(30.0 * (1 << (attempt - 2)));
+      EXPECT_GE(start_at, failed_at + backoff);
+    }
+    while (clock_.Now() < start_at) {  // the agent heartbeats until the start time
+      clock_.Advance(Seconds(5));
+      AgentHeartbeat();
+      io_.run_for(std::chrono::milliseconds(2));
+    }
+    AgentEvent(++seq, id, v1::JOB_EVENT_STARTED);
+    NextToAgent(v1::Envelope::kAck);
+    failed_at = clock_.Now();
+    AgentEvent(++seq, id, v1::JOB_EVENT_FAILED);
+    NextToAgent(v1::Envelope::kAck);
+  }
+  v1::JobStatus job = Ask(get)->client_response().job();
+  EXPECT_EQ(job.state(), v1::JOB_STATE_FAILED);
+  EXPECT_NE(job.message().find("after 3 attempts"), std::string::npos) << job.message();
+  EXPECT_EQ(job.attempts(), 3u);
+}
+
+TEST_F(SchedulerServiceTest, StartJobIsResentWhenNoStartIsReported) {
+  AgentHello();
+  AgentForecast();
+  auto submitted = Ask(TrainingSubmit(4));
+  ASSERT_TRUE(submitted.ok());
+  v1::Envelope first = NextToAgent(v1::Envelope::kStartJob);
+  // The agent stays alive but never reports the start (the message was lost on the way).
+  for (int i = 0; i < 13; ++i) {
+    clock_.Advance(Seconds(5));
+    AgentHeartbeat();
+    io_.run_for(std::chrono::milliseconds(5));
+  }
+  v1::Envelope again = NextToAgent(v1::Envelope::kStartJob);
+  EXPECT_EQ(again.start_job().job().id(), first.start_job().job().id());
 }
 
 }  // namespace
