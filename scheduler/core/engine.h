@@ -94,6 +94,14 @@ class Engine {
   Status Cancel(std::string_view job_id);
   Status OnJobEvent(const JobEvent& event);
 
+  // Registers a job that an agent reports running on `node_id` but that this engine has no record
+  // of (after a scheduler restart). It gets a running reservation from `started_at` (not before the
+  // node's forecast start) until its remaining work is done (training: gpu_hours minus
+  // `done_gpu_hours`, on all its GPUs; inference: until serve_end), so its GPUs and power are not
+  // given to other jobs. FailedPrecondition when the node has no forecast yet.
+  Status AdoptRunningJob(const JobSpec& job, std::string_view node_id, TimePoint started_at,
+                         double done_gpu_hours);
+
   // Re-plans changed nodes, then places pending jobs (priority order for most policies).
   Result<PlanResult> Plan(TimePoint now);
 

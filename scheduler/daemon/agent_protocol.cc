@@ -145,8 +145,10 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
     job.status.set_progress_gpu_hours(
         std::max(job.status.progress_gpu_hours(), running.progress_gpu_hours()));
     PersistJob(batch, job);
+    if (!job.in_engine) node.awaiting_adoption.push_back(running.job_id());
   }
   Commit(std::move(batch));
+  AdoptRunningJobs(node);
 
   v1::Envelope welcome;
   welcome.set_correlation_id(in.envelope.correlation_id());
@@ -189,6 +191,7 @@ void SchedulerService::OnForecast(NodeSession& node, const v1::Forecast& forecas
   }
   node.has_forecast = true;
   *node.stored.mutable_forecast() = forecast;
+  AdoptRunningJobs(node);
   storage::WriteBatch batch;
   PersistNode(batch, node);
   Commit(std::move(batch));
@@ -309,6 +312,32 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
     if (s.ok()) ack(sequence);
   });
   SchedulePlan();
+}
+
+void SchedulerService::AdoptRunningJobs(NodeSession& node) {
+  // Jobs an agent still runs after a scheduler restart: the planner reserves their GPUs and power
+  // where they are, so nothing else is placed on top of them and they are not placed again.
+  std::vector<std::string> waiting;
+  for (const std::string& job_id : node.awaiting_adoption) {
+    auto it = jobs_.find(job_id);
+    if (it == jobs_.end() || it->second.in_engine || IsTerminal(it->second.status.state()))
+      continue;
+    JobRecord& job = it->second;
+    core::JobSpec spec =
+        JobSpecFromProto(job.status.spec(), TimePoint::FromMicros(job.status.submitted_us()));
+    Status adopted = engine_->AdoptRunningJob(
+        spec, node.stored.spec().id(), TimePoint::FromMicros(job.status.placement().start_us()),
+        job.status.progress_gpu_hours());
+    if (adopted.ok()) {
+      job.in_engine = true;
+    } else if (adopted.code() == StatusCode::kFailedPrecondition) {
+      waiting.push_back(job_id);  // no forecast yet: retried when one arrives
+    } else {
+      LogWarn("running job not adopted by the planner",
+              {{"job", job_id}, {"error", adopted.message()}});
+    }
+  }
+  node.awaiting_adoption = std::move(waiting);
 }
 
 void SchedulerService::SendToNode(NodeSession& node, v1::Envelope envelope) {
@@ -436,8 +465,8 @@ void SchedulerService::FinishReconciliation() {
     (void)AddJobToEngine(job);
   }
   unreported_running_.clear();
-  // Jobs the agents reported keep running where they are; their records say so, and they are
-  // not handed to the planner again, so they are never placed a second time.
+  // Jobs the agents reported keep running where they are, adopted by the planner (see
+  // AdoptRunningJobs), so they are never placed a second time.
   Commit(std::move(batch));
   LogInfo("reconciliation finished");
   SchedulePlan();

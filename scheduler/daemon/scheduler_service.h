@@ -79,7 +79,8 @@ class SchedulerService {
     std::vector<ContactWindow> windows;  // predicted, from the last forecast
     Liveness liveness = Liveness::kReachable;
     bool has_forecast = false;
-    std::vector<v1::Envelope> outbox;  // StartJob/StopJob waiting for contact
+    std::vector<v1::Envelope> outbox;            // StartJob/StopJob waiting for contact
+    std::vector<std::string> awaiting_adoption;  // reported running, not yet in the planner
     double soc_wh = 0;
     double draw_w = 0;
     uint32_t gpus_busy = 0;
@@ -106,6 +107,7 @@ class SchedulerService {
   void OnForecast(NodeSession& node, const v1::Forecast& forecast);
   void OnJobEvent(NodeSession& node, const v1::JobEvent& event);
   void SendToNode(NodeSession& node, v1::Envelope envelope);
+  void AdoptRunningJobs(NodeSession& node);
   void FlushOutbox(NodeSession& node);
   void CheckLiveness();
   void ResendUnacknowledgedStarts();

@@ -315,6 +315,7 @@ TEST_F(SchedulerProcessTest, SigkillRestartKeepsEveryAcknowledgedJobAndRunsNoneT
   proc_->Kill(SIGKILL);
 
   agent->inbox().clear();
+  const TimePoint restarted_at = clock_.Now();
   StartScheduler();
   agent = Peer(proc_->agent_endpoint(), agent_a_);
   ASSERT_TRUE(Hello(*agent, "ground-1", false, {started.begin(), started.end()}).has_welcome());
@@ -331,6 +332,9 @@ TEST_F(SchedulerProcessTest, SigkillRestartKeepsEveryAcknowledgedJobAndRunsNoneT
     if (m.has_start_job()) {
       EXPECT_FALSE(started.count(m.start_job().job().id()))
           << "job started twice: " << m.start_job().job().id();
+      // The four running jobs hold all 8 GPUs for ~10 hours: nothing may start on top of them.
+      EXPECT_GE(TimePoint::FromMicros(m.start_job().start_at_us()), restarted_at + Hours(9))
+          << "job " << m.start_job().job().id() << " placed on GPUs that running jobs hold";
     }
     if (m.has_stop_job()) {
       EXPECT_FALSE(started.count(m.stop_job().job_id())) << "running job stopped";

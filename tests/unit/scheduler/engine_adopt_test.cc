@@ -1,0 +1,72 @@
+#include <gtest/gtest.h>
+
+#include "scheduler/core/engine.h"
+
+namespace apsis::core {
+namespace {
+
+const TimePoint kNow = TimePoint::FromSeconds(1'796'083'200);
+
+NodeSpec Ground(const std::string& id, int gpus) {
+  NodeSpec n;
+  n.id = id;
+  n.kind = NodeKind::kGround;
+  n.gpu_count = gpus;
+  n.gpu_type = "H100";
+  n.gpu_watts = 700;
+  n.pue = 1.2;
+  n.region = "us-west";
+  return n;
+}
+
+NodeForecast Flat(int steps) {
+  NodeForecast f;
+  f.start = kNow;
+  f.step = Seconds(60);
+  f.power_available_w.assign(steps, 100'000.f);
+  f.price_usd_per_kwh.assign(steps, 0.1f);
+  f.carbon_g_per_kwh.assign(steps, 300.f);
+  return f;
+}
+
+JobSpec Training(const std::string& id, int gpus, double gpu_hours) {
+  JobSpec j;
+  j.id = id;
+  j.gpus = gpus;
+  j.watts_per_gpu = 700;
+  j.training.gpu_hours = gpu_hours;
+  j.submitted_at = kNow;
+  j.earliest_start = kNow;
+  return j;
+}
+
+TEST(EngineAdoptTest, AdoptedRunningJobHoldsItsGpusSoNothingElseIsPlacedThere) {
+  auto engine = std::move(*Engine::Create(EngineConfig()));
+  ASSERT_TRUE(engine->AddNode(Ground("g1", 8)).ok());
+  ASSERT_TRUE(engine->UpdateForecast("g1", Flat(24 * 60)).ok());
+  ASSERT_TRUE(engine->AdoptRunningJob(Training("running", 8, 40), "g1", kNow - Hours(1), 8).ok());
+  EXPECT_EQ(*engine->GetJobState("running"), JobState::kRunning);
+  ASSERT_TRUE(engine->Submit(Training("new", 4, 4)).ok());
+  auto plan = engine->Plan(kNow);
+  ASSERT_TRUE(plan.ok());
+  for (const Action& a : plan->actions) {
+    if (const auto* start = std::get_if<StartJob>(&a)) {
+      // 32 GPU-hours remain on 8 GPUs: the node is busy for 4 hours.
+      EXPECT_GE(start->at, kNow + Hours(4)) << "placed on GPUs an adopted job holds";
+    }
+  }
+  ASSERT_EQ(engine->Reservations().size(), 2u);
+  EXPECT_TRUE(CheckPlan(engine->Snapshot(kNow)).empty());
+}
+
+TEST(EngineAdoptTest, AdoptionNeedsAForecastAndAKnownNode) {
+  auto engine = std::move(*Engine::Create(EngineConfig()));
+  EXPECT_EQ(engine->AdoptRunningJob(Training("j", 1, 1), "nowhere", kNow, 0).code(),
+            StatusCode::kNotFound);
+  ASSERT_TRUE(engine->AddNode(Ground("g1", 8)).ok());
+  EXPECT_EQ(engine->AdoptRunningJob(Training("j", 1, 1), "g1", kNow, 0).code(),
+            StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace apsis::core
