@@ -83,9 +83,34 @@ void AddEventsCommand(CLI::App& app) {
 
 }  // namespace
 
+void AddBackupCommand(CLI::App& app) {
+  struct Options {
+    ConnectionOptions connection;
+    std::string dir;
+  };
+  auto options = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "backup",
+      "Write an online copy of the scheduler's state into DIR on the scheduler's host (operators "
+      "only); restore by starting the scheduler with state_dir pointing at a copy of DIR");
+  cmd->add_option("dir", options->dir, "Absolute directory on the scheduler's host; must not exist")
+      ->required();
+  AddConnectionOptions(*cmd, options->connection);
+  cmd->callback([options] {
+    const std::string command = "backup";
+    const ResolvedConnection connection = ResolveOrFail(command, options->connection);
+    auto client = ConnectOrFail(command, connection);
+    v1::ClientRequest request;
+    request.mutable_backup()->set_dir(options->dir);
+    CallOrFail(command, *client, std::move(request), v1::ClientResponse::kDone);
+    std::cout << "backup written to " << options->dir << " on the scheduler's host\n";
+  });
+}
+
 void AddSchedulerCommands(CLI::App& app) {
   AddStatusCommand(app);
   AddEventsCommand(app);
+  AddBackupCommand(app);
 }
 
 }  // namespace apsis::cli

@@ -146,7 +146,7 @@ class RocksDbStore final : public Store {
 // on `target_dir`. Steps for operators:
 //   systemctl stop apsis-scheduler
 //   mv /var/lib/apsis/state /var/lib/apsis/state.broken
-//   apsisctl backup restore /backups/apsis-2026-12-01 /var/lib/apsis/state
+//   apsis-scheduler --config /etc/apsis/scheduler.yaml --restore-from /backups/apsis-2026-12-01
 //   systemctl start apsis-scheduler
 Status RestoreBackup(const std::string& backup_dir, const std::string& target_dir);
 

@@ -25,12 +25,24 @@ std::unique_ptr<apsis::Clock> MakeClock(const apsis::daemon::ClockConfig& c) {
   return std::make_unique<apsis::SystemClock>();
 }
 
-int Run(const std::string& config_path, bool insecure_flag, const std::string& log_level_flag) {
+int Run(const std::string& config_path, bool insecure_flag, const std::string& log_level_flag,
+        const std::string& restore_from) {
   using namespace apsis;
   auto config = daemon::LoadSchedulerConfig(config_path);
   if (!config.ok()) {
     std::cerr << "apsis-scheduler: " << config.status().message() << "\n";
     return 2;
+  }
+  if (!restore_from.empty()) {
+    // Offline restore of a backup made by `apsisctl backup` into the (empty) state_dir.
+    Status restored = storage::RestoreBackup(restore_from, config->state_dir);
+    if (!restored.ok()) {
+      std::cerr << "apsis-scheduler: restore failed: " << restored.message() << "\n";
+      return 1;
+    }
+    std::cout << "restored " << restore_from << " into " << config->state_dir
+              << "; start the scheduler without --restore-from\n";
+    return 0;
   }
   if (insecure_flag) config->security.insecure = true;
   auto level = ParseLogLevel(log_level_flag.empty() ? config->log_level : log_level_flag);
@@ -139,7 +151,11 @@ int main(int argc, char** argv) {
   app.add_flag("--insecure", insecure,
                "No CURVE encryption or authentication: local development only");
   app.add_option("--log-level", log_level, "trace|debug|info|warn|error (overrides the config)");
+  std::string restore_from;
+  app.add_option(
+      "--restore-from", restore_from,
+      "Restore a backup (apsisctl backup DIR) into the config's empty state_dir, then exit");
   app.set_version_flag("--version", std::string("apsis-scheduler ") + APSIS_VERSION);
   CLI11_PARSE(app, argc, argv);
-  return Run(config_path, insecure, log_level);
+  return Run(config_path, insecure, log_level, restore_from);
 }

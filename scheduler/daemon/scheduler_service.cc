@@ -263,6 +263,14 @@ void SchedulerService::ApplyAction(const core::Action& action,
     placement->set_end_us(start->expected_end.micros());
     if (auto cost = costs.find(start->job_id); cost != costs.end())
       *placement->mutable_cost() = CostToProto(cost->second);
+    // Planned facility energy (IT load × PUE on the ground), so reported energy can be priced.
+    const v1::JobSpec& spec = job.status.spec();
+    const double pue = node_it->second.kind == core::NodeKind::kGround &&
+                               node_it->second.stored.spec().ground().pue() > 0
+                           ? node_it->second.stored.spec().ground().pue()
+                           : 1.0;
+    placement->mutable_cost()->set_energy_kwh(spec.gpus() * spec.watts_per_gpu() * pue *
+                                              ToSeconds(start->expected_end - start->at) / 3.6e6);
     job.status.set_updated_us(now.micros());
     job.status.set_message("placed on " + start->node_id + " at " + FormatRfc3339(start->at));
     PersistJob(batch, job);
@@ -319,6 +327,21 @@ void SchedulerService::UpdateGauges() {
     if (job.status.state() == v1::JOB_STATE_PENDING) pending += 1;
   }
   metrics_->SetJobsByStateAndKind(by_state);
+  // Inference SLO attainment now: of the inference jobs due to serve at this moment, the share
+  // that is running (placements only ever go where the latency SLO holds).
+  const TimePoint now_for_slo = deps_.clock.Now();
+  double due = 0, serving = 0;
+  for (const auto& [id, job] : jobs_) {
+    const v1::JobSpec& spec = job.status.spec();
+    if (spec.kind() != v1::JOB_KIND_INFERENCE || job.status.state() == v1::JOB_STATE_CANCELLED)
+      continue;
+    const TimePoint from = TimePoint::FromMicros(spec.inference().serve_from_us());
+    const TimePoint until = TimePoint::FromMicros(spec.inference().serve_until_us());
+    if (now_for_slo < from || now_for_slo >= until) continue;
+    due += 1;
+    if (job.status.state() == v1::JOB_STATE_RUNNING) serving += 1;
+  }
+  metrics_->SetSloAttainment(due > 0 ? serving / due : 1.0);
   metrics_->queue_length.Set(pending);
   if (agent_server_) {
     const auto& a = agent_server_->stats();

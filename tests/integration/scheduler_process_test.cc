@@ -342,6 +342,25 @@ TEST_F(SchedulerProcessTest, SigkillRestartKeepsEveryAcknowledgedJobAndRunsNoneT
   }
 }
 
+TEST_F(SchedulerProcessTest, OnlineBackupRestoresIntoAFreshStateDirectory) {
+  std::vector<std::string> ids = Submit(*ops_, 3);
+  ASSERT_EQ(ids.size(), 3u);
+  v1::ClientRequest backup;
+  backup.mutable_backup()->set_dir((proc_->dir() / "backup").string());
+  auto alice = Peer(proc_->client_endpoint(), submitter_);
+  EXPECT_EQ(Ask(*alice, backup).status().code(), StatusCode::kPermissionDenied);
+  auto done = Ask(*ops_, backup);
+  ASSERT_TRUE(done.ok()) << done.status().ToString();
+  proc_->Kill(SIGTERM);
+  std::filesystem::remove_all(proc_->dir() / "state");
+  const std::string restore = std::string(APSIS_SCHEDULER_BINARY) + " --config " +
+                              (proc_->dir() / "scheduler.yaml").string() + " --restore-from " +
+                              (proc_->dir() / "backup").string() + " > /dev/null";
+  ASSERT_EQ(system(restore.c_str()), 0);
+  StartScheduler();
+  for (const auto& id : ids) EXPECT_EQ(Job(id).spec().id(), id) << "missing after restore: " << id;
+}
+
 TEST_F(SchedulerProcessTest, ScrapedMetricsPassPromtool) {
   if (system("command -v promtool >/dev/null && command -v curl >/dev/null") != 0)
     GTEST_SKIP() << "promtool or curl not installed (scripts/setup installs prometheus and curl)";
