@@ -36,6 +36,18 @@ void SchedulerService::ReplyError(const transport::IncomingEnvelope& in, v1::Err
   client_server_->Send(in.routing_id, reply);
 }
 
+void SchedulerService::CommitThenReplyDone(const transport::IncomingEnvelope& in,
+                                           storage::WriteBatch batch) {
+  // Answer only once the change is durable, or say that it was not stored.
+  transport::IncomingEnvelope reply_to{in.routing_id, in.public_key, in.envelope};
+  Commit(std::move(batch), [this, reply_to](const Status& s) {
+    if (!s.ok()) return ReplyError(reply_to, v1::ERROR_CODE_UNAVAILABLE, s.message());
+    v1::ClientResponse done;
+    done.set_done(true);
+    Reply(reply_to, std::move(done));
+  });
+}
+
 void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
   if (shutting_down_) return;
   const auto started = std::chrono::steady_clock::now();
@@ -176,13 +188,7 @@ void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
       PersistNode(batch, node);
       AppendEvent(batch, "", it->first, v1::NodeAction_Name(req.set_node_state().action()),
                   "by " + owner);
-      transport::IncomingEnvelope reply_to{in.routing_id, in.public_key, in.envelope};
-      Commit(std::move(batch), [this, reply_to](const Status& s) {
-        if (!s.ok()) return ReplyError(reply_to, v1::ERROR_CODE_UNAVAILABLE, s.message());
-        v1::ClientResponse done;
-        done.set_done(true);
-        Reply(reply_to, std::move(done));
-      });
+      CommitThenReplyDone(in, std::move(batch));
       SchedulePlan();
       break;
     }
@@ -356,13 +362,7 @@ void SchedulerService::HandleCancel(const transport::IncomingEnvelope& in,
       SendToNode(node_it->second, std::move(stop));
     }
   }
-  transport::IncomingEnvelope reply_to{in.routing_id, in.public_key, in.envelope};
-  Commit(std::move(batch), [this, reply_to](const Status& s) {
-    if (!s.ok()) return ReplyError(reply_to, v1::ERROR_CODE_UNAVAILABLE, s.message());
-    v1::ClientResponse done;
-    done.set_done(true);
-    Reply(reply_to, std::move(done));
-  });
+  CommitThenReplyDone(in, std::move(batch));
   SchedulePlan();
 }
 

@@ -125,6 +125,7 @@ class SchedulerService {
   v1::NodeStatus DescribeNode(const NodeSession& node, bool with_forecast) const;
   v1::SchedulerStatus DescribeScheduler() const;
   void Reply(const transport::IncomingEnvelope& in, v1::ClientResponse response);
+  void CommitThenReplyDone(const transport::IncomingEnvelope& in, storage::WriteBatch batch);
   void ReplyError(const transport::IncomingEnvelope& in, v1::ErrorCode code, std::string message,
                   std::vector<std::string> details = {});
 

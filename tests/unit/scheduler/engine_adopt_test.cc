@@ -1,33 +1,19 @@
 #include <gtest/gtest.h>
 
+#include "fleet_fixtures.h"
 #include "scheduler/core/engine.h"
 
 namespace apsis::core {
 namespace {
 
-const TimePoint kNow = TimePoint::FromSeconds(1'796'083'200);
+using testing::GroundForecast;
+using testing::GroundSpec;
 
-NodeSpec Ground(const std::string& id, int gpus) {
-  NodeSpec n;
-  n.id = id;
-  n.kind = NodeKind::kGround;
-  n.gpu_count = gpus;
-  n.gpu_type = "H100";
-  n.gpu_watts = 700;
-  n.pue = 1.2;
-  n.region = "us-west";
-  return n;
-}
+const TimePoint kNow = testing::T0();
 
-NodeForecast Flat(int steps) {
-  NodeForecast f;
-  f.start = kNow;
-  f.step = Seconds(60);
-  f.power_available_w.assign(steps, 100'000.f);
-  f.price_usd_per_kwh.assign(steps, 0.1f);
-  f.carbon_g_per_kwh.assign(steps, 300.f);
-  return f;
-}
+NodeSpec Ground(const std::string& id, int gpus) { return GroundSpec(id, gpus); }
+
+NodeForecast Flat(int steps) { return GroundForecast(kNow, steps, 100'000, {0.1}); }
 
 JobSpec Training(const std::string& id, int gpus, double gpu_hours) {
   JobSpec j;
