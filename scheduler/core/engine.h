@@ -89,6 +89,11 @@ class Engine {
   Status UpdateForecast(std::string_view node_id, NodeForecast forecast);
   Status SetNodeState(std::string_view node_id, NodeState state);
 
+  // Replaces the objective weights, search limits and policy (the daemon's SIGHUP). Existing
+  // reservations stay; decisions from the next Plan() on use the new settings, and jobs that
+  // could not be placed are tried again.
+  Status Reconfigure(EngineConfig config);
+
   Status Submit(const JobSpec& job);
   // Cancels a job; if it was placed or running, the next Plan() emits StopJob{checkpoint=false}.
   Status Cancel(std::string_view job_id);

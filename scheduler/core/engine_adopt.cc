@@ -1,4 +1,5 @@
-// Engine::AdoptRunningJob: taking over jobs that already run when the engine starts.
+// Engine::AdoptRunningJob and Engine::Reconfigure: changes to a running engine from outside the
+// planning loop (scheduler restarts and configuration reloads).
 #include <algorithm>
 
 #include "scheduler/core/engine.h"
@@ -38,6 +39,16 @@ Status Engine::AdoptRunningJob(const JobSpec& job, std::string_view node_id, Tim
     r.end = std::max(r.start, job.inference.serve_end);
   }
   CommitReservation(std::move(r), job.id);
+  return Status::Ok();
+}
+
+Status Engine::Reconfigure(EngineConfig config) {
+  RETURN_IF_ERROR(ValidateEngineConfig(config));
+  ASSIGN_OR_RETURN(auto policy, MakePlacementPolicy(config.policy));
+  config_ = std::move(config);
+  policy_ = std::move(policy);
+  search_nodes_valid_ = false;
+  ++capacity_version_;  // a new policy or weights may place what could not be placed before
   return Status::Ok();
 }
 

@@ -106,10 +106,8 @@ Status SchedulerService::Reload(const SchedulerConfig& config) {
   }
   operator_keys_ = std::move(operators);
   submitter_keys_ = std::move(submitters);
-  if (config.engine.policy != config_.engine.policy ||
-      config.engine.weights.energy_weight != config_.engine.weights.energy_weight) {
-    LogInfo("planning settings reloaded", {{"policy", config.engine.policy}});
-  }
+  if (engine_) RETURN_IF_ERROR(engine_->Reconfigure(config.engine));
+  LogInfo("planning settings applied", {{"policy", config.engine.policy}});
   config_.engine = config.engine;
   config_.security = config.security;
   return Status::Ok();

@@ -56,3 +56,25 @@ TEST(EngineAdoptTest, AdoptionNeedsAForecastAndAKnownNode) {
 
 }  // namespace
 }  // namespace apsis::core
+
+namespace apsis::core {
+namespace {
+
+TEST(EngineReconfigureTest, NewPolicyAppliesToTheNextPlanAndBadConfigIsRefused) {
+  auto engine = std::move(*Engine::Create(EngineConfig()));
+  ASSERT_TRUE(engine->AddNode(testing::GroundSpec("g1", 8)).ok());
+  ASSERT_TRUE(
+      engine->UpdateForecast("g1", testing::GroundForecast(testing::T0(), 24 * 60, 100'000, {0.1}))
+          .ok());
+  EngineConfig ground_only;
+  ground_only.policy = "ground-only";
+  ASSERT_TRUE(engine->Reconfigure(ground_only).ok());
+  EXPECT_EQ(engine->policy().name(), "ground-only");
+  EngineConfig bad;
+  bad.policy = "cheapest";
+  EXPECT_FALSE(engine->Reconfigure(bad).ok());
+  EXPECT_EQ(engine->policy().name(), "ground-only");  // unchanged after a refused reload
+}
+
+}  // namespace
+}  // namespace apsis::core
