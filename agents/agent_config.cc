@@ -325,4 +325,18 @@ std::unique_ptr<Clock> MakeClock(const ClockConfig& config) {
   return std::make_unique<ScaledClock>(config.epoch, config.factor, config.real_start);
 }
 
+Status ApplyClockOverrides(const std::string& mode, const std::string& epoch, double factor,
+                           ClockConfig& clock) {
+  if (!mode.empty()) clock.scaled = mode == "scaled";
+  if (!epoch.empty()) {
+    Result<TimePoint> parsed = ParseRfc3339(epoch);
+    if (!parsed.ok()) return parsed.status().WithContext("--clock-epoch");
+    clock.epoch = *parsed;
+  }
+  if (factor > 0) clock.factor = factor;
+  if (clock.scaled && clock.epoch == TimePoint())
+    return InvalidArgumentError("a scaled clock needs an epoch (clock.epoch or --clock-epoch)");
+  return Status::Ok();
+}
+
 }  // namespace apsis::agents

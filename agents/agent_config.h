@@ -91,4 +91,9 @@ Result<AgentConfig> ParseAgentConfig(const std::string& text, const std::string&
 
 std::unique_ptr<Clock> MakeClock(const ClockConfig& config);
 
+// Applies the command-line clock overrides shared by apsis-agent and apsis-link (--clock,
+// --clock-epoch, --clock-factor; empty or 0 means "keep the file's value"). Errors name the flag.
+Status ApplyClockOverrides(const std::string& mode, const std::string& epoch, double factor,
+                           ClockConfig& clock);
+
 }  // namespace apsis::agents

@@ -49,18 +49,10 @@ int main(int argc, char** argv) {
     std::cerr << "apsis-agent: invalid configuration:\n" << config.status().message() << "\n";
     return 2;
   }
-  if (!clock_mode.empty()) config->clock.scaled = clock_mode == "scaled";
-  if (!clock_epoch.empty()) {
-    Result<TimePoint> epoch = ParseRfc3339(clock_epoch);
-    if (!epoch.ok()) {
-      std::cerr << "apsis-agent: --clock-epoch: " << epoch.status().message() << "\n";
-      return 2;
-    }
-    config->clock.epoch = *epoch;
-  }
-  if (clock_factor > 0) config->clock.factor = clock_factor;
-  if (config->clock.scaled && config->clock.epoch == TimePoint()) {
-    std::cerr << "apsis-agent: a scaled clock needs an epoch (clock.epoch or --clock-epoch)\n";
+  if (Status clock_ok =
+          agents::ApplyClockOverrides(clock_mode, clock_epoch, clock_factor, config->clock);
+      !clock_ok.ok()) {
+    std::cerr << "apsis-agent: " << clock_ok.message() << "\n";
     return 2;
   }
   std::unique_ptr<Clock> clock = agents::MakeClock(config->clock);

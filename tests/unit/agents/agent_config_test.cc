@@ -72,3 +72,26 @@ TEST(AgentConfigTest, BadPriceCsvIsReportedWithItsOwnLineAndColumn) {
 
 }  // namespace
 }  // namespace apsis::agents
+
+namespace apsis::agents {
+namespace {
+
+TEST(ClockOverridesTest, CommandLineOverridesTheFileAndNamesTheBadFlag) {
+  ClockConfig clock;
+  ASSERT_TRUE(ApplyClockOverrides("scaled", "2026-06-21T00:00:00Z", 60, clock).ok());
+  EXPECT_TRUE(clock.scaled);
+  EXPECT_EQ(clock.epoch, *ParseRfc3339("2026-06-21T00:00:00Z"));
+  EXPECT_EQ(clock.factor, 60);
+  ASSERT_TRUE(ApplyClockOverrides("", "", 0, clock).ok());  // nothing given: unchanged
+  EXPECT_EQ(clock.factor, 60);
+  Status bad = ApplyClockOverrides("", "yesterday", 0, clock);
+  EXPECT_NE(bad.message().find("--clock-epoch: invalid RFC 3339 time 'yesterday'"),
+            std::string::npos)
+      << bad.message();
+  ClockConfig no_epoch;
+  EXPECT_NE(ApplyClockOverrides("scaled", "", 0, no_epoch).message().find("needs an epoch"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace apsis::agents
