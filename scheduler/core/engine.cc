@@ -222,7 +222,7 @@ const std::vector<SearchNode>& Engine::SearchNodes() const {
     search_nodes_.clear();
     search_nodes_.reserve(nodes_.size());
     for (const auto& [id, n] : nodes_)
-      search_nodes_.push_back({&n->spec, n->ledger.get(), n->state});
+      search_nodes_.push_back(MakeSearchNode(n->spec, n->ledger.get(), n->state));
     search_nodes_valid_ = true;
   }
   return search_nodes_;
@@ -480,8 +480,8 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
         }
       }
       trial->Rebuild(kept);
-      SearchOutcome o =
-          SearchPlacement({{&node->spec, &*trial, node->state}}, req, config_, *policy_, false);
+      SearchOutcome o = SearchPlacement({MakeSearchNode(node->spec, &*trial, node->state)}, req,
+                                        config_, *policy_, false);
       if (o.best) {
         if (!best || removed.size() < best->victims.size() ||
             (removed.size() == best->victims.size() && o.best->score < best->score)) {
@@ -520,8 +520,8 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
     plan.outcomes.push_back({vid, OutcomeKind::kRetryLater, Constraint::kGpusBusy, why});
   }
   RebuildLedger(node);
-  SearchOutcome o =
-      SearchPlacement({{&node.spec, node.ledger.get(), node.state}}, req, config_, *policy_, false);
+  SearchOutcome o = SearchPlacement({MakeSearchNode(node.spec, node.ledger.get(), node.state)}, req,
+                                    config_, *policy_, false);
   if (!o.best) return false;  // cannot happen: same ledger state as the trial
   Reservation r = std::move(o.best->reservation);
   plan.actions.push_back(StartJob{r.job_id, r.node_id, r.start, r.end, r.work_gpu_hours});

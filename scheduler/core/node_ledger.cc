@@ -32,7 +32,41 @@ NodeLedger::NodeLedger(const NodeSpec& spec, NodeForecast forecast)
     up_cap_[w] = ToSeconds(cw.duration()) * cw.uplink_bps / 8.0;
     down_cap_[w] = ToSeconds(cw.duration()) * cw.downlink_bps / 8.0;
   }
+  ComputeForecastBounds();
   Clear();
+}
+
+void NodeLedger::ComputeForecastBounds() {
+  ForecastBounds& b = forecast_bounds_;
+  auto min_of = [](const std::vector<float>& v) {
+    return v.empty() ? 0.0 : double(*std::min_element(v.begin(), v.end()));
+  };
+  b.min_price_usd_per_kwh = min_of(forecast_.price_usd_per_kwh);
+  b.min_carbon_g_per_kwh = min_of(forecast_.carbon_g_per_kwh);
+  if (!orbital()) return;
+  // Same test as RecomputeBattery with nothing committed.
+  std::vector<int32_t> prefix(steps_ + 1, 0);
+  for (int i = 0; i < steps_; ++i) {
+    const double net = double(forecast_.solar_input_w[i]) - spec_.bus_load_w - 0.0f;
+    prefix[i + 1] = prefix[i] + (net <= 0 ? 1 : 0);
+  }
+  for (size_t k = 0; k < b.min_bound_steps.size(); ++k) {
+    const int len = 1 << k;
+    if (len > steps_) {
+      b.min_bound_steps[k] = k == 0 ? 0 : b.min_bound_steps[k - 1];
+      continue;
+    }
+    int32_t m = prefix[len];
+    for (int s = 1; s + len <= steps_; ++s) m = std::min(m, prefix[s + len] - prefix[s]);
+    b.min_bound_steps[k] = m;
+  }
+}
+
+int NodeLedger::MinBoundSteps(const ForecastBounds& b, int64_t len) {
+  if (len <= 0) return 0;
+  int k = 0;
+  while (k + 1 < int(b.min_bound_steps.size()) && (int64_t(1) << (k + 1)) <= len) ++k;
+  return b.min_bound_steps[k];
 }
 
 void NodeLedger::Clear() { Rebuild({}); }

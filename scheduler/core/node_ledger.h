@@ -9,6 +9,7 @@
 // Not thread-safe: owned and mutated by the engine's single planning thread.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -99,6 +100,19 @@ class NodeLedger {
   // Clear() then Commit() of each reservation, in one pass (after a forecast change or removal).
   void Rebuild(const std::vector<const Reservation*>& reservations);
 
+  // Lower bounds that depend on the forecast only: commitments only add load, which can only
+  // raise the costs they bound. The search orders nodes by them before touching a node's arrays.
+  struct ForecastBounds {
+    double min_price_usd_per_kwh = 0;  // over the horizon; 0 when the forecast has no prices
+    double min_carbon_g_per_kwh = 0;
+    // min_bound_steps[k]: fewest battery-bound steps (solar input ≤ bus load, no payload) in any
+    // 2^k consecutive steps of the horizon; valid for longer spans too (orbital only).
+    std::array<int32_t, 16> min_bound_steps{};
+  };
+  const ForecastBounds& forecast_bounds() const { return forecast_bounds_; }
+  // Fewest battery-bound steps any `len` consecutive steps can hold, from forecast_bounds().
+  static int MinBoundSteps(const ForecastBounds& b, int64_t len);
+
   // Bytes held by this ledger (forecast + dynamic state), for the memory benchmark.
   size_t MemoryBytes() const;
 
@@ -109,6 +123,7 @@ class NodeLedger {
   std::pair<int, int> AddLoad(const Reservation& r);  // arrays only; returns [s, e)
   void RefreshBlocks(int s, int e);
   void RecomputeBattery(int from);
+  void ComputeForecastBounds();
 
   NodeSpec spec_;
   NodeForecast forecast_;
@@ -125,6 +140,7 @@ class NodeLedger {
   std::vector<double> soc_wh_;         // SoC at the start of each step, size steps + 1
   std::vector<int32_t> bound_prefix_;  // prefix count of battery-bound steps
   std::vector<double> up_cap_, up_used_, down_cap_, down_used_;  // bytes per window
+  ForecastBounds forecast_bounds_;
 };
 
 }  // namespace apsis::core

@@ -3,6 +3,10 @@
 // Branch and bound: every node that passes the static checks gets an O(1) lower bound of its
 // score (prefix sums of price, prefix counts of battery-bound steps); nodes are visited in bound
 // order and the search stops as soon as the next bound cannot beat the best exact score found.
+// When every node is scored, nodes are first ordered by a cheaper floor of that bound computed
+// from SearchNode::bounds alone (contiguous, no ledger access) and prepared only when their floor
+// could still come first, so a large fleet's cold ledgers stay untouched; the visit order, and so
+// every decision, is the same as preparing every node up front.
 // Non-deferrable jobs backfill: when a start collides with committed work, the next start after
 // the collision is tried. Deferrable jobs try a grid of starts up to their deadline.
 //
@@ -17,11 +21,26 @@
 
 namespace apsis::core {
 
+// Per-node numbers the search reads before touching a node's ledger (see MakeSearchNode).
+struct SearchNodeBounds {
+  bool valid = false;  // false: no floor known, the node is always prepared
+  bool orbital = false;
+  double pue = 1.0;
+  double discharge_efficiency = 1.0;
+  TimePoint forecast_start;
+  Duration step = Seconds(60);
+  NodeLedger::ForecastBounds forecast;
+};
+
 struct SearchNode {
   const NodeSpec* spec = nullptr;
   const NodeLedger* ledger = nullptr;  // null when the node has sent no forecast yet
   NodeState state = NodeState::kReady;
+  SearchNodeBounds bounds;  // optional: speeds up the search of large fleets
 };
+
+// A SearchNode with its bounds filled from the ledger (when there is one).
+SearchNode MakeSearchNode(const NodeSpec& spec, const NodeLedger* ledger, NodeState state);
 
 // One node's answer: its best feasible candidate or why it was rejected.
 struct NodeVerdict {
@@ -34,7 +53,8 @@ struct SearchOutcome {
   std::optional<CandidateResult> best;
   // Explain mode only: every node's verdict.
   std::vector<NodeVerdict> verdicts;
-  // When nothing fits: the most telling rejection, and whether any rejection may go away.
+  // When nothing fits: the most telling rejection, and whether any rejection may go away
+  // (transient is false when a candidate was found).
   Constraint constraint = Constraint::kNone;
   std::string reason;
   bool transient = false;

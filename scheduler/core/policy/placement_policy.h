@@ -2,8 +2,9 @@
 //
 // The engine enforces every hard constraint itself; a policy only (1) may exclude nodes, (2) says
 // whether deferrable work may be shifted in time, (3) scores feasible candidates (lower wins) and
-// (4) orders the pending queue. Scores must be non-decreasing in every cost component so the
-// engine can prune candidates whose cost lower bound already scores worse than the best found.
+// (4) orders the pending queue. Scores must be non-decreasing in every cost component, latency
+// and start delay so the engine can prune candidates whose lower bound already scores worse
+// than the best found.
 //
 // Implementations are stateless and immutable after construction, hence thread-safe.
 #pragma once
@@ -39,7 +40,8 @@ class PlacementPolicy {
   // Policies that shift must score by input.cost.total() (plus terms that do not depend on the
   // start), so the engine can bound a node's best start by the joint minimum of its cost terms.
   virtual bool ShiftsInTime() const = 0;
-  // Lower is better. Must be non-decreasing in every field of input.cost.
+  // Lower is better. Must be non-decreasing in every field of input.cost, in latency_ms and in
+  // start_delay_hours (the search bounds scores from below with floors of each).
   virtual double Score(const CandidateScoreInput& input) const = 0;
   // True: pending jobs go by priority (high first), then submission. False: submission order.
   virtual bool OrdersQueueByPriority() const { return true; }
