@@ -75,7 +75,8 @@ std::vector<int> AllowedNodes(const BoundInstance& in, const BoundJob& j) {
 
 // GPUs node `n` could give job `j` at step `t` if the job ran there alone.
 double AloneGpus(const BoundNodeStep& s, const BoundJob& j) {
-  if (!s.available || (j.kind == BoundJobKind::kInference && !s.serves_inference)) return 0;
+  const bool needs_users = j.kind == BoundJobKind::kInference || j.reach_required;
+  if (!s.available || (needs_users && !s.serves_inference)) return 0;
   double gpus = std::min<double>(s.gpu_capacity, j.gpus);
   if (j.watts_per_gpu > 0) gpus = std::min(gpus, s.power_available_w / j.watts_per_gpu);
   return gpus;

@@ -44,6 +44,9 @@ struct BoundJob {
   int deadline_step = 0;           // exclusive end: training finishes by it; inference serves every
                                    // step in [release_step, deadline_step)
   std::vector<int> allowed_nodes;  // indices into BoundInstance::nodes; empty: every node
+  // Training-style work that users consume (inference whose serving steps are not fixed): runs
+  // only where serves_inference, like an inference job.
+  bool reach_required = false;
 };
 
 struct BoundInstance {

@@ -62,6 +62,17 @@ TEST(EnergyBoundTest, OutOfContactOrbitRunsTrainingButServesNoInference) {
   ASSERT_TRUE(r.ok()) << r.status().ToString();
   EXPECT_NEAR(r->energy_cost_usd, 0.20, 1e-9);
   EXPECT_NEAR(r->energy_kwh, 5, 1e-9);
+
+  // Work users consume but whose serving steps are free follows the same reach.
+  in.jobs[1] = Training("flexible", 1, 1, 1000, 0, 1);
+  in.jobs[1].reach_required = true;
+  r = EnergyCostLowerBound(in);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR(r->energy_cost_usd, 0.20, 1e-9);
+  in.jobs[1].reach_required = false;
+  r = EnergyCostLowerBound(in);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_NEAR(r->energy_cost_usd, 0, 1e-9);
 }
 
 TEST(EnergyBoundTest, PowerLimitPushesWorkToThePricierNode) {
