@@ -99,6 +99,12 @@ void CheckReservation(const FleetSnapshot& snap, const NodeSnapshot& node, const
   // Staging plan.
   double up = 0, down = 0;
   for (const TransferAllocation& t : r.transfers) {
+    // Staging that is history is not re-checked: the input of a job already on its node, and
+    // transfers in windows that closed before this forecast begins (later forecasts drop them).
+    if ((t.direction == TransferDirection::kUplink && r.input_on_node) || t.los <= f.start) {
+      (t.direction == TransferDirection::kUplink ? up : down) += t.bytes;
+      continue;
+    }
     if (t.window_index < 0 || t.window_index >= static_cast<int>(f.windows.size())) {
       c.Add(job.id, nid, Constraint::kUplink, r.start, "transfer names an unknown window");
       continue;
