@@ -1,18 +1,24 @@
-// apsis-sim: offline analyses of an Apsis fleet. `apsis-sim tco` compares the cost per useful
-// GPU-hour on the ground and in orbit.
+// apsis-sim: the scheduler core in virtual time (`run`, the default) and offline analyses of an
+// Apsis fleet (`tco`: cost per useful GPU-hour on the ground and in orbit).
 #include <iostream>
 #include <string>
 #include <vector>
 
+#include "sim/run_command.h"
+#ifdef APSIS_SIM_HAVE_TCO
 #include "sim/analysis/tco_command.h"
+#endif
 
 namespace {
 
 void PrintUsage(std::ostream& out) {
-  out << "Usage: apsis-sim COMMAND [ARGS...]\n"
+  out << "Usage: apsis-sim [COMMAND] [ARGS...]\n"
          "Commands:\n"
+         "  run    (default) simulate policies over a fleet and a workload; reports\n"
+#ifdef APSIS_SIM_HAVE_TCO
          "  tco    cost per useful GPU-hour on the ground vs in orbit, and where orbit breaks "
          "even\n"
+#endif
          "Run `apsis-sim COMMAND --help` for a command's flags.\n";
 }
 
@@ -25,9 +31,18 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   const std::string command = args[0];
-  args.erase(args.begin());
-  if (command == "tco") return apsis::sim::RunTcoCommand(args, std::cout, std::cerr);
-  std::cerr << "apsis-sim: unknown command '" << command << "'\n";
-  PrintUsage(std::cerr);
-  return 2;
+#ifdef APSIS_SIM_HAVE_TCO
+  if (command == "tco") {
+    args.erase(args.begin());
+    return apsis::sim::RunTcoCommand(args, std::cout, std::cerr);
+  }
+#endif
+  if (command == "run") {
+    args.erase(args.begin());
+  } else if (command.empty() || command[0] != '-') {
+    std::cerr << "apsis-sim: unknown command '" << command << "'\n";
+    PrintUsage(std::cerr);
+    return 2;
+  }
+  return apsis::sim::RunSimCommand(args, std::cout, std::cerr);
 }
