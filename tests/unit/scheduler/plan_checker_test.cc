@@ -129,6 +129,28 @@ TEST_F(PlanCheckerTest, RequiresInputUplinkedBeforeStartWithinWindowCapacity) {
   EXPECT_TRUE(Has(Constraint::kUplink));
 }
 
+TEST_F(PlanCheckerTest, StagingThatIsHistoryIsNotRecheckedAgainstALaterForecast) {
+  JobSpec j = TrainingJob("t", 2, 2);
+  j.input_gb = 1;
+  snap_.jobs = {j};
+  // The input went up in a window that closed before this forecast begins; a later forecast no
+  // longer lists it (window index -1, as the engine marks it).
+  Reservation r = Res(j, "sat", T0(), Hours(1));
+  r.transfers = {{TransferDirection::kUplink, -1, "gone", T0() - Hours(2), T0() - Hours(1), 1e9}};
+  snap_.reservations = {r};
+  EXPECT_TRUE(Found().empty());
+  // A window that is not history and is not in the forecast is still a violation.
+  r.transfers[0].aos = T0() + Minutes(1);
+  r.transfers[0].los = T0() + Minutes(5);
+  snap_.reservations = {r};
+  EXPECT_TRUE(Has(Constraint::kUplink));
+  // Once the job runs with its input on the node, its uplink is history too.
+  r.running = true;
+  r.input_on_node = true;
+  snap_.reservations = {r};
+  EXPECT_TRUE(Found().empty());
+}
+
 TEST_F(PlanCheckerTest, RequiresOutputDownlinkedAfterEndBeforeDeadline) {
   JobSpec j = TrainingJob("t", 2, 2);
   j.output_gb = 5;
