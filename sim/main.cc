@@ -4,10 +4,8 @@
 #include <string>
 #include <vector>
 
-#include "sim/run_command.h"
-#ifdef APSIS_SIM_HAVE_TCO
 #include "sim/analysis/tco_command.h"
-#endif
+#include "sim/run_command.h"
 
 namespace {
 
@@ -15,10 +13,8 @@ void PrintUsage(std::ostream& out) {
   out << "Usage: apsis-sim [COMMAND] [ARGS...]\n"
          "Commands:\n"
          "  run    (default) simulate policies over a fleet and a workload; reports\n"
-#ifdef APSIS_SIM_HAVE_TCO
          "  tco    cost per useful GPU-hour on the ground vs in orbit, and where orbit breaks "
          "even\n"
-#endif
          "Run `apsis-sim COMMAND --help` for a command's flags.\n";
 }
 
@@ -31,12 +27,10 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   const std::string command = args[0];
-#ifdef APSIS_SIM_HAVE_TCO
   if (command == "tco") {
     args.erase(args.begin());
     return apsis::sim::RunTcoCommand(args, std::cout, std::cerr);
   }
-#endif
   if (command == "run") {
     args.erase(args.begin());
   } else if (command.empty() || command[0] != '-') {

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "scheduler/core/policy/placement_policy.h"
+#include "sim/optimality_gap.h"
 #include "sim/report.h"
 #include "sim/simulation.h"
 
@@ -46,6 +47,8 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
   std::string html_path, json_path;
   int max_scored_nodes = 0;
   double orbital_usd_per_kwh = 0;
+  bool bound = false;
+  std::string bound_step_text = "15m";
   app.add_option("--fleet", fleet_path, "fleet YAML (default: the demo fleet)");
   app.add_option("--workload", workload_path, "workload file (Apsis CSV or a trace)")->required();
   app.add_option("--trace-format", format_name, "apsis | alibaba | tiresias")
@@ -65,6 +68,11 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
                  "engine search limit: score only N nodes per job (0: all)");
   app.add_option("--orbital-usd-per-kwh", orbital_usd_per_kwh,
                  "marginal price of orbital solar energy, in the objective and the report");
+  app.add_flag("--bound", bound,
+               "also print each policy's optimality gap against an LP lower bound on energy cost "
+               "(small instances)");
+  app.add_option("--bound-step", bound_step_text,
+                 "time step of the bound's LP, a multiple of the forecast step (default 15m)");
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
     app.parse(reversed);
@@ -83,6 +91,11 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
   if (!horizon.ok() || *horizon <= Duration::zero()) {
     return fail(InvalidArgumentError("--horizon '" + horizon_text +
                                      "' is not a positive duration; use e.g. 7d or 24h"));
+  }
+  Result<Duration> bound_step = ParseDuration(bound_step_text);
+  if (!bound_step.ok() || *bound_step <= Duration::zero()) {
+    return fail(InvalidArgumentError("--bound-step '" + bound_step_text +
+                                     "' is not a positive duration; use e.g. 15m"));
   }
   if (policies.empty()) policies = core::PlacementPolicyNames();
   for (const std::string& p : policies) {
@@ -112,6 +125,10 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
   Result<SimReport> report = Simulate(**model, *workload, options);
   if (!report.ok()) return fail(report.status());
   out << FormatTable(*report);
+  if (bound) {
+    out << FormatOptimalityGaps(**model, *workload, *report,
+                                {*horizon, *bound_step, orbital_usd_per_kwh});
+  }
   if (!json_path.empty()) {
     if (Status s = WriteFile(json_path, FormatJson(*report)); !s.ok()) return fail(s);
   }
