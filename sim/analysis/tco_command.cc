@@ -10,6 +10,7 @@
 #include <optional>
 #include <sstream>
 #include <string_view>
+#include <tuple>
 
 #include "sim/analysis/tco.h"
 
@@ -224,7 +225,7 @@ int RunTcoCommand(const std::vector<std::string>& args, std::ostream& out, std::
   std::vector<NumberFlag> flags = NumberFlags(params, sweep_options);
   std::optional<std::string> from_sim;
   std::optional<std::string> policy;
-  bool utilisation_flag = false;
+  bool ground_flag = false, orbit_flag = false;  // given explicitly: they win over --from-sim
 
   auto usage_error = [&](const std::string& message) {
     err << "apsis-sim tco: " << message << "\n(apsis-sim tco --help lists every flag)\n";
@@ -268,7 +269,8 @@ int RunTcoCommand(const std::vector<std::string>& args, std::ostream& out, std::
     Result<double> number = ParseNumber(name, *v);
     if (!number.ok()) return usage_error(number.status().message());
     *flag->value = *number;
-    utilisation_flag |= name == "--utilisation-ground" || name == "--utilisation-orbit";
+    ground_flag |= name == "--utilisation-ground";
+    orbit_flag |= name == "--utilisation-orbit";
   }
 
   std::string utilisation_source = "defaults; --from-sim takes them from a simulation";
@@ -277,24 +279,28 @@ int RunTcoCommand(const std::vector<std::string>& args, std::ostream& out, std::
         "--policy chooses a policy of the --from-sim file: give --from-sim FILE too");
   }
   if (from_sim) {
-    if (utilisation_flag) {
-      return usage_error(
-          "--from-sim sets both utilisations: drop --utilisation-ground/--utilisation-orbit or "
-          "--from-sim");
-    }
     Result<PolicyUtilisation> sim = ReadPolicyUtilisation(*from_sim, policy.value_or("cost"));
     if (!sim.ok()) return usage_error(sim.status().message());
-    for (auto [side, value] : {std::pair{"ground", sim->ground}, std::pair{"orbit", sim->orbit}}) {
+    std::vector<std::string> taken;
+    for (auto [side, value, overridden, target] :
+         {std::tuple{"ground", sim->ground, ground_flag, &params.utilisation_ground},
+          std::tuple{"orbit", sim->orbit, orbit_flag, &params.utilisation_orbit}}) {
+      if (overridden) continue;
       if (value <= 0) {
         return usage_error(fmt::format(
             "{}: policy '{}' used no {} GPU (gpu_utilisation_{} 0), so its cost per useful {} "
-            "GPU-hour is unbounded: pick a policy that uses both with --policy",
-            *from_sim, sim->policy, side, side, side));
+            "GPU-hour is unbounded: pick a policy that uses both with --policy, or assume one "
+            "with --utilisation-{} 0.8",
+            *from_sim, sim->policy, side, side, side, side));
       }
+      *target = value;
+      taken.push_back(side);
     }
-    params.utilisation_ground = sim->ground;
-    params.utilisation_orbit = sim->orbit;
-    utilisation_source = fmt::format("policy '{}' in {}", sim->policy, *from_sim);
+    utilisation_source = taken.empty() ? "flags; both override --from-sim"
+                         : taken.size() == 2
+                             ? fmt::format("policy '{}' in {}", sim->policy, *from_sim)
+                             : fmt::format("{} from policy '{}' in {}, the other from its flag",
+                                           taken[0], sim->policy, *from_sim);
   }
 
   if (Status s = ValidateTcoParams(params); !s.ok()) {

@@ -101,6 +101,7 @@ TEST_F(TcoCommandTest, FromSimRefusesAPolicyThatNeverUsedOrbit) {
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("policy 'ground-only' used no orbit GPU"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("--policy"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("--utilisation-orbit 0.8"), std::string::npos) << r.err;
 }
 
 TEST_F(TcoCommandTest, UnknownPolicyListsThePoliciesInTheFile) {
@@ -137,10 +138,14 @@ TEST_F(TcoCommandTest, MissingFileSaysHowToWriteIt) {
       << r.err;
 }
 
-TEST_F(TcoCommandTest, FromSimAndUtilisationFlagsConflict) {
-  CommandRun r = Tco({"--from-sim", Write("sim.json", kSimJson), "--utilisation-orbit", "0.5"});
-  EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("--from-sim sets both utilisations"), std::string::npos) << r.err;
+TEST_F(TcoCommandTest, UtilisationFlagOverridesOneSideOfFromSim) {
+  CommandRun r = Tco({"--from-sim", Write("sim.json", kSimJson), "--policy", "ground-only",
+                      "--utilisation-orbit", "0.5"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("Utilisation: ground 0.900, orbit 0.500 (ground from policy "
+                       "'ground-only' in"),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(TcoCommandTest, PolicyWithoutFromSimIsAnError) {
