@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <sstream>
 
 #include "sim/run_command.h"
@@ -127,15 +126,10 @@ TEST_F(DemoFleetGapTest, BoundStepMustBeAMultipleOfTheForecastStep) {
 }
 
 TEST(OptimalityGapCommandTest, RunWithBoundPrintsEachPolicysGap) {
-  const std::string dir = ::testing::TempDir();
-  const std::string csv = dir + "/gap-workload.csv";
-  {
-    std::ofstream f(csv);
-    f << "id,kind,submit_s,gpus,watts_per_gpu,gpu_hours,serve_s,latency_slo_ms,region,priority,"
-         "deferrable,preemptible,deadline_s,input_gb,output_gb,checkpoint_gb\n"
-         "t1,training,0,4,700,8,,,,0,true,true,,,,\n"
-         "t2,training,600,2,700,3,,,,0,false,true,,,,\n";
-  }
+  const std::string csv =
+      testing::WriteWorkloadCsv("gap-workload.csv",
+                                "t1,training,0,4,700,8,,,,0,true,true,,,,\n"
+                                "t2,training,600,2,700,3,,,,0,false,true,,,,\n");
   std::ostringstream out, err;
   const int code = RunSimCommand(
       {"--fleet", testing::DemoFleetPath(), "--workload", csv, "--horizon", "6h", "--policy",

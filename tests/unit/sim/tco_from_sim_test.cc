@@ -14,15 +14,10 @@ namespace apsis::sim {
 namespace {
 
 TEST(TcoFromSimTest, ReadsTheUtilisationThatRunJsonWrote) {
-  const std::string dir = ::testing::TempDir();
-  const std::string csv = dir + "/tco-from-sim.csv", json = dir + "/tco-from-sim.json";
-  {
-    std::ofstream f(csv);
-    f << "id,kind,submit_s,gpus,watts_per_gpu,gpu_hours,serve_s,latency_slo_ms,region,priority,"
-         "deferrable,preemptible,deadline_s,input_gb,output_gb,checkpoint_gb\n"
-         "t1,training,0,8,700,24,,,,0,false,true,,,,\n"
-         "t2,training,300,4,700,8,,,,0,true,true,,,,\n";
-  }
+  const std::string csv = testing::WriteWorkloadCsv("tco-from-sim.csv",
+                                                    "t1,training,0,8,700,24,,,,0,false,true,,,,\n"
+                                                    "t2,training,300,4,700,8,,,,0,true,true,,,,\n");
+  const std::string json = ::testing::TempDir() + "/tco-from-sim.json";
   std::ostringstream out, err;
   ASSERT_EQ(RunSimCommand({"--fleet", testing::DemoFleetPath(), "--workload", csv, "--horizon",
                            "6h", "--policy", "cost", "--json", json},
