@@ -34,7 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A free block of 50 ports for the demo and one more for Prometheus, all on loopback.
+# A free block of 50 ports for the demo and one more for Prometheus, all on loopback (the demo's
+# default range stays free for a concurrent scripts/demo or demo_e2e).
 read -r BASE_PORT PROM_PORT < <(python3 - <<'PY'
 import random, socket
 def free(port):
@@ -48,7 +49,8 @@ def free(port):
     finally:
         s.close()
 for _ in range(200):
-    base = random.randrange(20000, 60000, 50)
+    # Below the kernel's ephemeral range, so outgoing connections cannot take them meanwhile.
+    base = random.randrange(20000, 32000, 50)
     if all(free(p) for p in range(base, base + 51)):
         print(base, base + 50)
         break
