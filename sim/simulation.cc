@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <queue>
 #include <thread>
 #include <unordered_map>
@@ -402,7 +403,19 @@ Result<PolicyResult> PolicyRun::Run() {
       Push({.t = s.submitted_at, .type = EventType::kSubmit, .job = int(k)});
   }
   Push({.t = epoch, .type = EventType::kForecast});
-  while (!events_.empty() && events_.top().t < end_) {
+  const Duration grid = options_.plan_interval == Duration::zero() ? fleet_.fleet().forecast_step
+                                                                   : options_.plan_interval;
+  std::optional<TimePoint> plan_at;
+  while (true) {
+    const bool more = !events_.empty() && events_.top().t < end_;
+    if (plan_at && (!more || *plan_at < events_.top().t)) {
+      if (*plan_at >= end_) break;
+      const TimePoint at = *plan_at;
+      plan_at.reset();
+      RETURN_IF_ERROR(PlanAndApply(at));
+      continue;
+    }
+    if (!more) break;
     const TimePoint now = events_.top().t;
     bool changed = false;
     while (!events_.empty() && events_.top().t == now) {
@@ -434,7 +447,14 @@ Result<PolicyResult> PolicyRun::Run() {
           break;
       }
     }
-    if (changed) RETURN_IF_ERROR(PlanAndApply(now));
+    if (!changed) continue;
+    TimePoint due = now;
+    if (grid > Duration::zero()) {
+      // The next multiple of the planning interval from the epoch, or now if on one.
+      const int64_t g = grid.count(), since = (now - epoch).count();
+      due = epoch + Duration((since + g - 1) / g * g);
+    }
+    plan_at = plan_at ? std::min(*plan_at, due) : due;
   }
   Finalize();
   return std::move(result_);

@@ -32,6 +32,11 @@ struct SimOptions {
   bool check = false;
   core::EngineConfig engine;  // weights and search limits; `policy` is set per run
   size_t max_violations_kept = 20;
+  // The engine plans once per this interval (on its multiples from the epoch) after anything
+  // changed; placements start on forecast steps anyway, so the default (the fleet's forecast step,
+  // when zero) loses nothing but the arrival order of jobs within one step. Negative: plan after
+  // every distinct event time.
+  Duration plan_interval = Duration::zero();
   int threads = 0;  // policies run in parallel on up to this many threads (0: all cores)
 };
 
