@@ -311,23 +311,22 @@ void Agent::RunStart(const std::string& job_id) {
   if (it == pending_starts_.end()) return;
   const v1::StartJob start = std::move(it->second.start);
   pending_starts_.erase(it);
-  JobLaunch launch;
-  launch.spec = start.job();
-  launch.resume_from_gpu_hours = start.resume_from_gpu_hours();
-  launch.gpu_indices.assign(start.gpu_indices().begin(), start.gpu_indices().end());
-  if (launch.gpu_indices.empty()) {
-    for (uint32_t i = 0; i < launch.spec.gpus(); ++i) launch.gpu_indices.push_back(i);
+  Result<JobLaunch> launch = JobLaunchFromStartJob(start, config_.spec.gpus().count());
+  Status status = launch.status();
+  if (launch.ok()) {
+    UpdatePower();
+    job_watts_[job_id] = launch->spec.gpus() * launch->spec.watts_per_gpu();
+    status = executor_->Start(*launch);
   }
-  UpdatePower();
-  job_watts_[job_id] = launch.spec.gpus() * launch.spec.watts_per_gpu();
-  Status status = executor_->Start(launch);
   if (!status.ok()) {
     LogWarn("job could not be started", {{"job", job_id}, {"error", status.message()}});
     ExecutorEvent failed;
     failed.job_id = job_id;
     failed.kind = v1::JOB_EVENT_FAILED;
     failed.at = clock_.Now();
-    failed.progress_gpu_hours = launch.resume_from_gpu_hours;
+    // Work done so far stays credited unless the StartJob's own figure was unusable.
+    const double resume = start.resume_from_gpu_hours();
+    failed.progress_gpu_hours = std::isfinite(resume) && resume > 0 ? resume : 0;
     failed.exit_code = -1;
     failed.message = status.message();
     OnExecutorEvent(std::move(failed));

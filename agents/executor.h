@@ -28,6 +28,13 @@ struct JobLaunch {
   std::vector<uint32_t> gpu_indices;
 };
 
+// The launch a StartJob asks for on a node with `node_gpus` GPUs. A StartJob that asks for more
+// GPUs than the node has, names a GPU index outside it or twice, or resumes from a negative or
+// non-finite amount of work is refused (INVALID_ARGUMENT naming the field): it would otherwise
+// make the agent allocate for billions of GPUs or hand an executor devices that do not exist.
+// Without gpu_indices the job gets GPUs 0..gpus-1.
+Result<JobLaunch> JobLaunchFromStartJob(const v1::StartJob& start, uint32_t node_gpus);
+
 // Something that happened to a job; the agent turns it into a sequence-numbered JobEvent.
 struct ExecutorEvent {
   std::string job_id;
