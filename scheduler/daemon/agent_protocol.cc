@@ -8,14 +8,6 @@
 #include "transport/envelope_codec.h"
 
 namespace apsis::daemon {
-namespace {
-
-// Agents whose clocks differ from the scheduler's by more than this are refused: time-tagged
-// starts and forecasts would be misplaced by the difference.
-constexpr Duration kMaxClockSkew = Seconds(30);
-
-}  // namespace
-
 void SchedulerService::OnAgentMessage(transport::IncomingEnvelope&& in) {
   if (shutting_down_) return;
   const auto started = std::chrono::steady_clock::now();
@@ -68,23 +60,16 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
     LogWarn("agent refused", {{"node", node_id}, {"reason", why}});
     agent_server_->Send(in.routing_id, transport::MakeErrorReply(in.envelope, code, why));
   };
-  if (node_id.empty()) return refuse(v1::ERROR_CODE_INVALID_ARGUMENT, "Hello without spec.id");
-  if (hello.spec().gpus().count() == 0)
-    return refuse(v1::ERROR_CODE_INVALID_ARGUMENT, "node '" + node_id + "' declares no GPUs");
   const TimePoint now = deps_.clock.Now();
-  const Duration skew = TimePoint::FromMicros(hello.agent_time_us()) - now;
-  // A message cannot arrive before it was sent, so an agent clock ahead of ours is skew. One behind
-  // may also be a Hello that waited in a space link for the next pass: refused only for ground
-  // nodes, which talk to us directly.
-  const bool orbital = hello.spec().kind() == v1::NODE_KIND_ORBITAL;
-  if (hello.agent_time_us() != 0 && (skew > kMaxClockSkew || (skew < -kMaxClockSkew && !orbital))) {
-    return refuse(v1::ERROR_CODE_FAILED_PRECONDITION,
-                  "agent clock differs from the scheduler's by " + FormatDuration(skew) +
-                      " (limit 30s); synchronise the node's clock (NTP) and restart the agent");
+  Duration behind;
+  if (Status valid = ValidateHello(hello, now, &behind); !valid.ok()) {
+    return refuse(valid.code() == StatusCode::kInvalidArgument ? v1::ERROR_CODE_INVALID_ARGUMENT
+                                                               : v1::ERROR_CODE_FAILED_PRECONDITION,
+                  valid.message());
   }
-  if (hello.agent_time_us() != 0 && skew < -kMaxClockSkew) {
+  if (behind > kMaxAgentClockSkew) {
     LogWarn("orbital Hello is old: delayed by the link or a slow clock",
-            {{"node", node_id}, {"behind", FormatDuration(-skew)}});
+            {{"node", node_id}, {"behind", FormatDuration(behind)}});
   }
   if (!config_.security.insecure) {
     auto bound = node_by_key_.find(in.public_key);

@@ -1,6 +1,36 @@
 #include "scheduler/daemon/proto_conversion.h"
 
+#include <algorithm>
+#include <limits>
+
 namespace apsis::daemon {
+
+Status ValidateHello(const v1::Hello& hello, TimePoint now, Duration* behind) {
+  *behind = Duration(0);
+  const std::string& node_id = hello.spec().id();
+  if (node_id.empty()) return InvalidArgumentError("Hello without spec.id");
+  if (hello.spec().gpus().count() == 0)
+    return InvalidArgumentError("node '" + node_id + "' declares no GPUs");
+  if (hello.agent_time_us() == 0) return Status::Ok();  // the agent sent no clock reading
+  // The difference of two arbitrary int64 times may overflow: saturate it instead.
+  int64_t skew_us = 0;
+  if (__builtin_sub_overflow(hello.agent_time_us(), now.micros(), &skew_us)) {
+    skew_us = hello.agent_time_us() < 0 ? std::numeric_limits<int64_t>::min() + 1
+                                        : std::numeric_limits<int64_t>::max();
+  }
+  const Duration skew(std::max(skew_us, std::numeric_limits<int64_t>::min() + 1));
+  // A message cannot arrive before it was sent, so an agent clock ahead of ours is skew. One behind
+  // may also be a Hello that waited in a space link for the next pass: refused only for ground
+  // nodes, which talk to us directly.
+  const bool orbital = hello.spec().kind() == v1::NODE_KIND_ORBITAL;
+  if (skew > kMaxAgentClockSkew || (skew < -kMaxAgentClockSkew && !orbital)) {
+    return FailedPreconditionError(
+        "agent clock differs from the scheduler's by " + FormatDuration(skew) +
+        " (limit 30s); synchronise the node's clock (NTP) and restart the agent");
+  }
+  if (skew < Duration(0)) *behind = -skew;
+  return Status::Ok();
+}
 
 core::NodeSpec NodeSpecFromProto(const v1::NodeSpec& spec) {
   core::NodeSpec out;

@@ -12,6 +12,17 @@
 
 namespace apsis::daemon {
 
+// Agents whose clocks differ from the scheduler's by more than this are refused: time-tagged
+// starts and forecasts would be misplaced by the difference.
+inline constexpr Duration kMaxAgentClockSkew = Seconds(30);
+
+// Whether a Hello can be accepted at `now`: it must name its node and declare GPUs
+// (INVALID_ARGUMENT), and the agent's clock, when sent, may be ahead of ours by at most
+// kMaxAgentClockSkew and behind by as much only for ground nodes; an orbital node's Hello may have
+// waited in a space link (FAILED_PRECONDITION otherwise). Any agent_time_us is safe, including
+// the extremes of int64. `behind` gets how far behind an accepted agent clock is (zero if not).
+Status ValidateHello(const v1::Hello& hello, TimePoint now, Duration* behind);
+
 core::NodeSpec NodeSpecFromProto(const v1::NodeSpec& spec);
 Result<core::NodeForecast> NodeForecastFromProto(core::NodeKind kind, const v1::Forecast& f);
 core::JobSpec JobSpecFromProto(const v1::JobSpec& spec, TimePoint submitted_at);
