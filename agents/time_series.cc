@@ -33,9 +33,13 @@ std::optional<TimePoint> ParseTimestamp(std::string_view text) {
       })) {
     int64_t seconds = 0;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-    if (ec == std::errc() && end == text.data() + text.size()) {
-      return TimePoint::FromMicros(seconds * 1'000'000);
+    int64_t micros = 0;
+    // Seconds beyond ±292,000 years do not fit in microseconds: not a timestamp.
+    if (ec == std::errc() && end == text.data() + text.size() &&
+        !__builtin_mul_overflow(seconds, int64_t{1'000'000}, &micros)) {
+      return TimePoint::FromMicros(micros);
     }
+    if (ec == std::errc() && end == text.data() + text.size()) return std::nullopt;
   }
   Result<TimePoint> parsed = ParseRfc3339(text);
   if (!parsed.ok()) return std::nullopt;

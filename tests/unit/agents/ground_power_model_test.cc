@@ -68,6 +68,16 @@ TEST(TimeSeriesTest, AcceptsUnixSecondsCommentsAndCrlf) {
   EXPECT_DOUBLE_EQ(series->samples()[1].value, 0.10);
 }
 
+TEST(TimeSeriesTest, UnixSecondsTooLargeForMicrosecondsAreAnErrorNotAnOverflow) {
+  // 99999999999999 s * 10^6 does not fit in int64 microseconds.
+  auto huge = ParseTimeSeriesCsv("1772323200,0.12\n99999999999999,0.10\n", "p.csv", {});
+  ASSERT_FALSE(huge.ok());
+  EXPECT_EQ(huge.status().message().rfind("p.csv:2:1: timestamp '99999999999999'", 0), 0u)
+      << huge.status().message();
+  auto negative = ParseTimeSeriesCsv("1772323200,0.12\n-99999999999999,0.10\n", "p.csv", {});
+  ASSERT_FALSE(negative.ok());
+}
+
 TEST(TimeSeriesTest, BadCsvNamesFileLineAndColumn) {
   const CsvColumnSpec spec;
   auto bad_value = ParseTimeSeriesCsv(
