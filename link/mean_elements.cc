@@ -1,6 +1,7 @@
 #include "link/mean_elements.h"
 
 #include <cmath>
+#include <limits>
 #include <string>
 
 #include "link/sun.h"
@@ -159,7 +160,19 @@ Result<std::vector<OrbitalElements>> GenerateConstellation(const ConstellationSp
   if (spec.planes < 1 || spec.sats_per_plane < 1) {
     return InvalidArgumentError("constellation needs at least 1 plane and 1 satellite per plane");
   }
-  const int total = spec.planes * spec.sats_per_plane;
+  const int64_t total64 = int64_t{spec.planes} * spec.sats_per_plane;
+  if (total64 > kMaxConstellationSatellites) {
+    return InvalidArgumentError("constellation of " + std::to_string(spec.planes) + " x " +
+                                std::to_string(spec.sats_per_plane) + " = " +
+                                std::to_string(total64) + " satellites exceeds the limit of " +
+                                std::to_string(kMaxConstellationSatellites) +
+                                "; split it into smaller shells");
+  }
+  if (int64_t{spec.first_satnum} + total64 > std::numeric_limits<int>::max()) {
+    return InvalidArgumentError("satellite numbers from first_satnum " +
+                                std::to_string(spec.first_satnum) + " overflow");
+  }
+  const int total = static_cast<int>(total64);
   if (spec.phasing < 0 || spec.phasing >= spec.planes) {
     return InvalidArgumentError(
         "Walker phasing F = " + std::to_string(spec.phasing) +
@@ -187,7 +200,8 @@ Result<std::vector<OrbitalElements>> GenerateConstellation(const ConstellationSp
       m.altitude_km = spec.altitude_km;
       m.inclination_deg = inclination;
       m.raan_deg = raan0 + p * spec.raan_spread_deg / spec.planes;
-      m.mean_anomaly_deg = s * 360.0 / spec.sats_per_plane + p * spec.phasing * 360.0 / total;
+      m.mean_anomaly_deg =
+          s * 360.0 / spec.sats_per_plane + double(p) * spec.phasing * 360.0 / total;
       m.bstar = spec.bstar;
       ASSIGN_OR_RETURN(OrbitalElements e, ElementsFromMeanKeplerian(m));
       out.push_back(std::move(e));

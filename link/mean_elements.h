@@ -8,6 +8,7 @@
 // Pure functions, thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,10 @@ Status ParseWalkerPattern(std::string_view text, ConstellationSpec* spec);
 // Local time of the ascending node (hours) for a sun-synchronous orbit: "dawn-dusk" (06:00),
 // "dusk-dawn" (18:00) or a time "HH:MM".
 Result<double> ParseLocalTimeOfAscendingNode(std::string_view text);
+
+// More satellites than any constellation flown or filed; larger counts are refused before any
+// allocation (and before int arithmetic on the count could overflow).
+inline constexpr int64_t kMaxConstellationSatellites = 100'000;
 
 // Satellites named "<prefix>-<plane>-<slot>" (1-based), numbered from first_satnum.
 Result<std::vector<OrbitalElements>> GenerateConstellation(const ConstellationSpec& spec);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 
 #include "link/sgp4.h"
 
@@ -66,6 +67,23 @@ TEST(MeanElements, WalkerDeltaLayout) {
   // Slot 2 of plane 2: 90° in-plane spacing + F · 360° / T = 30° phase offset.
   EXPECT_NEAR((*sats)[5].mean_anomaly_deg, 120, 1e-9);
   spec.phasing = 3;
+  EXPECT_FALSE(GenerateConstellation(spec).ok());
+}
+
+TEST(MeanElements, RefusesConstellationsWhoseSatelliteCountWouldOverflow) {
+  // "999999/999999/5" parses (each part has at most six digits) but is ~10^12 satellites: the count
+  // would overflow int and reserve memory for all of them.
+  ConstellationSpec spec;
+  ASSERT_TRUE(ParseWalkerPattern("999999/999999/5", &spec).ok());
+  spec.inclination_deg = 53;
+  auto sats = GenerateConstellation(spec);
+  ASSERT_FALSE(sats.ok());
+  EXPECT_NE(sats.status().message().find("exceeds the limit of 100000"), std::string::npos)
+      << sats.status().message();
+  spec.planes = 1;
+  spec.sats_per_plane = 2;
+  spec.phasing = 0;
+  spec.first_satnum = std::numeric_limits<int>::max() - 1;
   EXPECT_FALSE(GenerateConstellation(spec).ok());
 }
 
