@@ -91,8 +91,7 @@ LinkState RelayAvailability::At(TimePoint t) {
 LinkChannel::LinkChannel(boost::asio::io_context& io, const Clock& clock,
                          LinkAvailability& availability, size_t queue_limit, Deliver deliver,
                          metrics::MetricRegistry& metrics, LinkDirection direction)
-    : io_(io),
-      clock_(clock),
+    : clock_(clock),
       availability_(availability),
       queue_limit_(queue_limit),
       deliver_(std::move(deliver)),

@@ -105,7 +105,6 @@ class LinkChannel {
   void ArmDelivery();
   void UpdateGauges();
 
-  boost::asio::io_context& io_;
   const Clock& clock_;
   LinkAvailability& availability_;
   size_t queue_limit_;
