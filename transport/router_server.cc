@@ -16,6 +16,9 @@ Result<std::unique_ptr<RouterServer>> RouterServer::Create(boost::asio::io_conte
     socket.set(zmq::sockopt::linger, 0);
     socket.set(zmq::sockopt::sndhwm, server->options_.send_high_water_mark);
     socket.set(zmq::sockopt::rcvhwm, server->options_.receive_high_water_mark);
+    // Thousands of agents reconnecting at once (after a network cut or a restart) overflow
+    // ZeroMQ's default listen backlog of 100, and every refused SYN costs its peer a 1 s retry.
+    socket.set(zmq::sockopt::backlog, server->options_.listen_backlog);
     // libzmq drops the connection of a peer that sends a larger frame; the frame is never read.
     socket.set(zmq::sockopt::maxmsgsize,
                static_cast<int64_t>(server->options_.max_message_bytes) + 1024);

@@ -28,6 +28,7 @@ struct RouterServerOptions {
   size_t max_message_bytes = kDefaultMaxMessageBytes;
   int send_high_water_mark = 100'000;
   int receive_high_water_mark = 100'000;
+  int listen_backlog = 4096;  // pending TCP connections (the kernel caps it at somaxconn)
 };
 
 struct IncomingEnvelope {

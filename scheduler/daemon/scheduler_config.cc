@@ -50,6 +50,8 @@ Result<SchedulerConfig> ReadSchedulerConfig(const YamlDocument& doc, const std::
   c.log_level = root.Enum("log_level", {"trace", "debug", "info", "warn", "error", "off"}, "info");
   c.max_message_bytes = static_cast<size_t>(root.Optional<int64_t>(
       "max_message_bytes", static_cast<int64_t>(c.max_message_bytes), Range{1024, 256e6}));
+  c.client_send_queue = static_cast<int>(
+      root.Optional<int64_t>("client_send_queue", c.client_send_queue, Range{1, 1e6}));
   c.plan_interval = root.Optional<Duration>("plan_interval", c.plan_interval);
 
   ConfigMap security = root.Map("security");

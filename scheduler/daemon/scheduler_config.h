@@ -54,6 +54,9 @@ struct SchedulerConfig {
   std::string metrics_listen = "0.0.0.0:9464";
   std::string log_level = "info";
   size_t max_message_bytes = 4 * 1024 * 1024;
+  // Answers queued for one client that does not read them; beyond it they are dropped, so a slow
+  // reader costs at most this many answers of memory.
+  int client_send_queue = 100;
   Duration plan_interval = Seconds(10);  // re-plan at least this often (clock time)
   SecurityConfig security;
   ClockConfig clock;

@@ -62,6 +62,7 @@ Status SchedulerService::Start() {
   transport::RouterServerOptions client_options = agent_options;
   client_options.endpoint = config_.client_endpoint;
   client_options.zap_domain = "clients";
+  client_options.send_high_water_mark = config_.client_send_queue;
   ASSIGN_OR_RETURN(client_server_,
                    transport::RouterServer::Create(deps_.io, deps_.zmq, client_options,
                                                    [this](transport::IncomingEnvelope&& in) {
