@@ -24,6 +24,16 @@ void SchedulerService::OnAgentMessage(transport::IncomingEnvelope&& in) {
     auto it = nodes_.find(node_id);
     const bool key_ok = it != nodes_.end() && (config_.security.insecure ||
                                                it->second.stored.public_key() == in.public_key);
+    if (it != nodes_.end() && !key_ok) {
+      metrics_->requests_denied.Increment();
+      LogWarn("message for a node from another key refused", {{"node", node_id}});
+      agent_server_->Send(in.routing_id,
+                          transport::MakeErrorReply(e, v1::ERROR_CODE_PERMISSION_DENIED,
+                                                    "node '" + node_id +
+                                                        "' is registered to another key; an "
+                                                        "agent speaks only for its own node"));
+      return;
+    }
     if (!key_ok || it->second.routing_id.empty()) {
       agent_server_->Send(in.routing_id, transport::MakeErrorReply(
                                              e, v1::ERROR_CODE_FAILED_PRECONDITION,
@@ -132,6 +142,17 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
     PersistJob(batch, job);
     if (!job.in_engine) node.awaiting_adoption.push_back(running.job_id());
   }
+  // Jobs held for this node since a restart during which it was out of contact: those it no
+  // longer runs are re-queued now.
+  std::set<std::string> reported;
+  for (const v1::RunningJob& running : hello.running()) reported.insert(running.job_id());
+  for (const std::string& job_id : node.awaiting_contact) {
+    auto job_it = jobs_.find(job_id);
+    if (!reported.count(job_id) && job_it != jobs_.end() &&
+        job_it->second.status.placement().node_id() == node_id)
+      RequeueUnreported(batch, job_id);
+  }
+  node.awaiting_contact.clear();
   Commit(std::move(batch));
   AdoptRunningJobs(node);
 
@@ -140,7 +161,7 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
   welcome.mutable_welcome()->set_node_id(node_id);
   welcome.mutable_welcome()->set_scheduler_time_us(now.micros());
   welcome.mutable_welcome()->set_heartbeat_interval_us(config_.agents.heartbeat_interval.count());
-  welcome.mutable_welcome()->set_last_event_sequence(node.stored.last_event_sequence());
+  welcome.mutable_welcome()->set_last_event_sequence(node.durable_event_sequence);
   agent_server_->Send(in.routing_id, welcome);
   LogInfo("agent registered",
           {{"node", node_id},
@@ -185,27 +206,49 @@ void SchedulerService::OnForecast(NodeSession& node, const v1::Forecast& forecas
 
 void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) {
   const std::string node_id = node.stored.spec().id();
-  auto ack = [this, node_id](uint64_t sequence) {
-    auto it = nodes_.find(node_id);
-    if (it == nodes_.end() || it->second.routing_id.empty() || !agent_server_) return;
-    v1::Envelope envelope;
-    envelope.mutable_ack()->set_sequence(sequence);
-    agent_server_->Send(it->second.routing_id, envelope);
-  };
-  if (event.sequence() <= node.stored.last_event_sequence()) {
+  if (event.sequence() <= node.applied_event_sequence) {
     metrics_->job_events_duplicate.Increment();
-    ack(node.stored.last_event_sequence());
+    if (event.sequence() <= node.durable_event_sequence) {
+      AckJobEvents(node_id, node.durable_event_sequence);
+    } else if (node.event_write_failed) {
+      // Applied, but its write failed: write the state it led to again; ack once durable.
+      node.event_write_failed = false;
+      storage::WriteBatch batch;
+      if (auto job_it = jobs_.find(event.job_id()); job_it != jobs_.end())
+        PersistJob(batch, job_it->second);
+      node.stored.set_last_event_sequence(node.applied_event_sequence);
+      PersistNode(batch, node);
+      AppendEvent(batch, event.job_id(), node_id, v1::JobEventKind_Name(event.kind()),
+                  event.message());
+      CommitJobEvent(node, std::move(batch));
+    }  // else its write is under way, and acknowledged when it is done
     return;
   }
-  if (event.sequence() != node.stored.last_event_sequence() + 1) {
+  if (event.sequence() != node.applied_event_sequence + 1) {
     // A gap means an earlier event is still on its way; the agent re-sends in order.
-    LogWarn("job event out of order ignored",
-            {{"node", node_id},
-             {"expected", Kv(node.stored.last_event_sequence() + 1)},
-             {"got", Kv(event.sequence())}});
+    LogWarn("job event out of order ignored", {{"node", node_id},
+                                               {"expected", Kv(node.applied_event_sequence + 1)},
+                                               {"got", Kv(event.sequence())}});
     return;
   }
+  node.applied_event_sequence = event.sequence();
   node.stored.set_last_event_sequence(event.sequence());
+  auto placed = jobs_.find(event.job_id());
+  if (placed != jobs_.end() && placed->second.status.placement().node_id() != node_id) {
+    // Only the node a job is placed on reports on it: a stale report from a node the job has left
+    // or another node's claim is recorded and acknowledged, never applied.
+    metrics_->requests_denied.Increment();
+    LogWarn("job event from a node the job is not placed on ignored",
+            {{"node", node_id},
+             {"job", event.job_id()},
+             {"placed_on", placed->second.status.placement().node_id()}});
+    storage::WriteBatch batch;
+    PersistNode(batch, node);
+    AppendEvent(batch, event.job_id(), node_id, "ignored",
+                v1::JobEventKind_Name(event.kind()) + " from a node the job is not placed on");
+    CommitJobEvent(node, std::move(batch));
+    return;
+  }
   storage::WriteBatch batch;
   auto job_it = jobs_.find(event.job_id());
   const std::string kind = v1::JobEventKind_Name(event.kind());
@@ -291,12 +334,34 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
   PersistNode(batch, node);
   AppendEvent(batch, event.job_id(), node_id, kind, event.message());
   metrics_->job_events.Increment();
-  const uint64_t sequence = event.sequence();
-  // Acknowledge only once the event is durable: the agent keeps it queued until then.
-  Commit(std::move(batch), [ack, sequence](const Status& s) {
-    if (s.ok()) ack(sequence);
-  });
+  CommitJobEvent(node, std::move(batch));
   SchedulePlan();
+}
+
+void SchedulerService::AckJobEvents(const std::string& node_id, uint64_t sequence) {
+  auto it = nodes_.find(node_id);
+  if (it == nodes_.end() || it->second.routing_id.empty() || !agent_server_) return;
+  v1::Envelope envelope;
+  envelope.mutable_ack()->set_sequence(sequence);
+  agent_server_->Send(it->second.routing_id, envelope);
+}
+
+void SchedulerService::CommitJobEvent(NodeSession& node, storage::WriteBatch batch) {
+  // Acknowledge only once the event is durable: the agent keeps it queued until then.
+  const std::string node_id = node.stored.spec().id();
+  const uint64_t sequence = node.applied_event_sequence;
+  Commit(std::move(batch), [this, node_id, sequence](const Status& s) {
+    auto it = nodes_.find(node_id);
+    if (it == nodes_.end()) return;
+    NodeSession& n = it->second;
+    if (!s.ok()) {
+      n.event_write_failed = true;
+      n.stored.set_last_event_sequence(n.durable_event_sequence);
+      return;
+    }
+    n.durable_event_sequence = std::max(n.durable_event_sequence, sequence);
+    AckJobEvents(node_id, sequence);
+  });
 }
 
 void SchedulerService::AdoptRunningJobs(NodeSession& node) {
@@ -398,6 +463,7 @@ void SchedulerService::MarkNodeDown(NodeSession& node) {
   const std::string id = node.stored.spec().id();
   node.liveness = Liveness::kDown;
   node.routing_id.clear();
+  node.awaiting_contact.clear();  // its jobs are re-queued below
   LogWarn("node down: missed heartbeats while it should have been reachable", {{"node", id}});
   (void)engine_->SetNodeState(id, core::NodeState::kDown);
   storage::WriteBatch batch;
@@ -421,33 +487,58 @@ void SchedulerService::MarkNodeDown(NodeSession& node) {
   SchedulePlan();
 }
 
+void SchedulerService::RequeueUnreported(storage::WriteBatch& batch, const std::string& job_id) {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return;
+  JobRecord& job = it->second;
+  // A job that ended meanwhile (its last events arrived after the restart) stays ended.
+  if (IsTerminal(job.status.state()) || job.status.state() == v1::JOB_STATE_PENDING) return;
+  const bool was_running = job.status.state() != v1::JOB_STATE_PLACED;
+  job.status.set_state(v1::JOB_STATE_PENDING);
+  job.status.set_message(was_running ? "no agent reported it after the restart; re-queued from "
+                                       "the last checkpoint"
+                                     : "placement dropped by the restart; re-queued");
+  PersistJob(batch, job);
+  AppendEvent(batch, job_id, job.status.placement().node_id(), was_running ? "lost" : "requeued",
+              job.status.message());
+  // Cancel a time-tagged start the node may still hold, so the job cannot run twice.
+  auto node_it = nodes_.find(job.status.placement().node_id());
+  if (node_it != nodes_.end()) {
+    v1::Envelope stop;
+    stop.mutable_stop_job()->set_job_id(job_id);
+    stop.mutable_stop_job()->set_checkpoint(false);
+    stop.mutable_stop_job()->set_reason("re-queued after a scheduler restart");
+    node_it->second.outbox.push_back(std::move(stop));
+  }
+  if (job.in_engine) (void)engine_->Cancel(job_id);
+  job.in_engine = false;
+  (void)AddJobToEngine(job);
+}
+
 void SchedulerService::FinishReconciliation() {
   if (!reconciling_) return;
   reconciling_ = false;
   metrics_->reconciling.Set(0);
   storage::WriteBatch batch;
+  const TimePoint now = deps_.clock.Now();
   for (const std::string& job_id : unreported_running_) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) continue;
-    JobRecord& job = it->second;
-    const bool was_running = job.status.state() != v1::JOB_STATE_PLACED;
-    job.status.set_state(v1::JOB_STATE_PENDING);
-    job.status.set_message(was_running ? "no agent reported it after the restart; re-queued from "
-                                         "the last checkpoint"
-                                       : "placement dropped by the restart; re-queued");
-    PersistJob(batch, job);
-    AppendEvent(batch, job_id, job.status.placement().node_id(), was_running ? "lost" : "requeued",
-                job.status.message());
-    // Cancel a time-tagged start the node may still hold, so the job cannot run twice.
-    auto node_it = nodes_.find(job.status.placement().node_id());
-    if (node_it != nodes_.end()) {
-      v1::Envelope stop;
-      stop.mutable_stop_job()->set_job_id(job_id);
-      stop.mutable_stop_job()->set_checkpoint(false);
-      stop.mutable_stop_job()->set_reason("re-queued after a scheduler restart");
-      node_it->second.outbox.push_back(std::move(stop));
+    auto node_it = nodes_.find(it->second.status.placement().node_id());
+    if (it->second.status.state() != v1::JOB_STATE_PLACED && node_it != nodes_.end() &&
+        AssessLiveness(LivenessOf(node_it->second), now) == Liveness::kOutOfContact) {
+      // An orbital node between passes cannot have re-reported yet. Its jobs stay where they are,
+      // held in the plan, until its next pass: its Hello then reconciles them, or, if it stays
+      // silent while reachable, it is marked down and they are re-queued.
+      NodeSession& node = node_it->second;
+      node.awaiting_contact.insert(job_id);
+      node.awaiting_adoption.push_back(job_id);
+      AdoptRunningJobs(node);
+      AppendEvent(batch, job_id, node_it->first, "awaiting-contact",
+                  "node out of contact at the restart; reconciled at its next pass");
+      continue;
     }
-    (void)AddJobToEngine(job);
+    RequeueUnreported(batch, job_id);
   }
   unreported_running_.clear();
   // Jobs the agents reported keep running where they are, adopted by the planner (see

@@ -20,6 +20,11 @@ ClientRole SchedulerService::RoleOf(const std::string& public_key) const {
   return ClientRole::kNone;
 }
 
+bool SchedulerService::OwnsJob(const std::string& job_id, const std::string& owner) const {
+  auto it = jobs_.find(job_id);
+  return it != jobs_.end() && it->second.status.spec().owner() == owner;
+}
+
 void SchedulerService::Reply(const transport::IncomingEnvelope& in, v1::ClientResponse response) {
   if (!client_server_) return;
   v1::Envelope envelope;
@@ -124,6 +129,12 @@ void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
       break;
     }
     case v1::ClientRequest::kExplain: {
+      if (role == ClientRole::kSubmitter && !OwnsJob(req.explain().job_id(), owner)) {
+        metrics_->requests_denied.Increment();
+        ReplyError(in, v1::ERROR_CODE_PERMISSION_DENIED,
+                   "job '" + req.explain().job_id() + "' is not yours");
+        break;
+      }
       auto explanation = engine_->Explain(req.explain().job_id(), now);
       if (!explanation.ok()) {
         // Jobs the planner no longer holds (finished, rejected) are explained by their record.
@@ -194,6 +205,11 @@ void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
     }
     case v1::ClientRequest::kEvents: {
       const v1::ListEventsRequest& q = req.events();
+      if (role == ClientRole::kSubmitter && !q.job_id().empty() && !OwnsJob(q.job_id(), owner)) {
+        metrics_->requests_denied.Increment();
+        ReplyError(in, v1::ERROR_CODE_PERMISSION_DENIED, "job '" + q.job_id() + "' is not yours");
+        break;
+      }
       const size_t limit = q.limit() == 0 ? 1000 : q.limit();
       auto events = q.job_id().empty() ? storage::ReadEventsByTime(
                                              deps_.store, TimePoint::FromMicros(q.from_us()),
@@ -206,9 +222,14 @@ void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
         break;
       }
       for (const storage::Event& ev : *events) {
-        v1::EventRecord* out = response.mutable_events()->add_events();
-        out->ParseFromString(ev.payload);
-        out->set_sequence(ev.sequence);
+        v1::EventRecord record;
+        record.ParseFromString(ev.payload);
+        // Submitters see node events and their own jobs' events, not other people's jobs.
+        if (role == ClientRole::kSubmitter && !record.job_id().empty() &&
+            !OwnsJob(record.job_id(), owner))
+          continue;
+        record.set_sequence(ev.sequence);
+        *response.mutable_events()->add_events() = std::move(record);
       }
       Reply(in, std::move(response));
       break;

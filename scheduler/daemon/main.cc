@@ -6,6 +6,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cstdlib>
+#include <filesystem>
 #include <iostream>
 #include <utility>  // before Boost.Asio: Boost 1.74 misses it under C++20
 
@@ -15,6 +17,7 @@
 #include "scheduler/daemon/scheduler_config.h"
 #include "scheduler/daemon/scheduler_service.h"
 #include "storage/event_log.h"
+#include "storage/faulty_store.h"
 #include "storage/rocksdb_store.h"
 
 namespace {
@@ -61,6 +64,18 @@ int Run(const std::string& config_path, bool insecure_flag, const std::string& l
     LogError("cannot open the state store", {{"error", store.status().ToString()}});
     return 1;
   }
+  // Fault injection for the reliability tests (tests/faults/): with APSIS_FAULT_DISK_FULL_FILE set,
+  // every write fails as on a full disk while that file exists, so a test can fill and free the
+  // "disk" under a running scheduler without a real small filesystem.
+  storage::Store* state_store = store->get();
+  std::unique_ptr<storage::FaultyStore> faulty_store;
+  const char* disk_full_file = std::getenv("APSIS_FAULT_DISK_FULL_FILE");
+  if (disk_full_file != nullptr && *disk_full_file != '\0') {
+    faulty_store = std::make_unique<storage::FaultyStore>(**store);
+    state_store = faulty_store.get();
+    LogWarn("fault injection on: writes fail as on a full disk while this file exists",
+            {{"file", disk_full_file}});
+  }
   auto endpoint = metrics::PrometheusEndpoint::Create(config->metrics_listen);
   if (!endpoint.ok()) {
     LogError("cannot start the metrics endpoint", {{"error", endpoint.status().message()}});
@@ -73,7 +88,7 @@ int Run(const std::string& config_path, bool insecure_flag, const std::string& l
   boost::asio::io_context io;
   zmq::context_t zmq_context(1);
   auto service = daemon::SchedulerService::Create(
-      {io, *clock, zmq_context, **store, (*endpoint)->registry()}, *config);
+      {io, *clock, zmq_context, *state_store, (*endpoint)->registry()}, *config);
   if (!service.ok()) {
     LogError("cannot create the scheduler", {{"error", service.status().ToString()}});
     return 1;
@@ -83,13 +98,24 @@ int Run(const std::string& config_path, bool insecure_flag, const std::string& l
     return 1;
   }
 
+  boost::asio::steady_timer fault_timer(io);
+  std::function<void()> poll_faults = [&] {
+    std::error_code ignored;
+    faulty_store->SetDiskFull(std::filesystem::exists(disk_full_file, ignored));
+    fault_timer.expires_after(std::chrono::milliseconds(20));
+    fault_timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) poll_faults();
+    });
+  };
+  if (faulty_store) poll_faults();
+
   // Event-log retention, at start and then hourly.
   boost::asio::steady_timer retention_timer(io);
   std::function<void()> retain = [&] {
     storage::RetentionPolicy policy;
     policy.max_age = Hours(24.0 * config->events.retention_days);
     policy.max_events = static_cast<uint64_t>(config->events.retention_events);
-    auto result = storage::ApplyEventRetention(**store, policy, *clock);
+    auto result = storage::ApplyEventRetention(*state_store, policy, *clock);
     if (!result.ok()) {
       LogWarn("event retention failed", {{"error", result.status().message()}});
     } else if (result->deleted_events > 0) {
@@ -108,6 +134,7 @@ int Run(const std::string& config_path, bool insecure_flag, const std::string& l
     LogInfo("signal received, stopping", {{"signal", Kv(signal)}});
     (*service)->Shutdown();
     retention_timer.cancel();
+    fault_timer.cancel();
     io.stop();
   });
   boost::asio::signal_set reload_signal(io, SIGHUP);
@@ -135,6 +162,7 @@ int Run(const std::string& config_path, bool insecure_flag, const std::string& l
 
   io.run();
   service->reset();
+  faulty_store.reset();
   store->reset();
   LogInfo("scheduler stopped cleanly");
   return 0;

@@ -81,6 +81,12 @@ class SchedulerService {
     bool has_forecast = false;
     std::vector<v1::Envelope> outbox;            // StartJob/StopJob waiting for contact
     std::vector<std::string> awaiting_adoption;  // reported running, not yet in the planner
+    std::set<std::string> awaiting_contact;      // running here at a restart, not yet re-reported
+    // Job events: applied in memory, and stored. Only stored ones are acknowledged; when storing
+    // one failed (e.g. a full disk), the agent's resend writes the applied state again.
+    uint64_t applied_event_sequence = 0;
+    uint64_t durable_event_sequence = 0;
+    bool event_write_failed = false;
     double soc_wh = 0;
     double draw_w = 0;
     uint32_t gpus_busy = 0;
@@ -106,6 +112,8 @@ class SchedulerService {
   void OnHeartbeat(NodeSession& node, const v1::Heartbeat& hb);
   void OnForecast(NodeSession& node, const v1::Forecast& forecast);
   void OnJobEvent(NodeSession& node, const v1::JobEvent& event);
+  void CommitJobEvent(NodeSession& node, storage::WriteBatch batch);
+  void AckJobEvents(const std::string& node_id, uint64_t sequence);
   void SendToNode(NodeSession& node, v1::Envelope envelope);
   void AdoptRunningJobs(NodeSession& node);
   void FlushOutbox(NodeSession& node);
@@ -113,11 +121,13 @@ class SchedulerService {
   void ResendUnacknowledgedStarts();
   void MarkNodeDown(NodeSession& node);
   void FinishReconciliation();
+  void RequeueUnreported(storage::WriteBatch& batch, const std::string& job_id);
   LivenessInput LivenessOf(const NodeSession& node) const;
 
   // Clients (client_protocol.cc).
   void OnClientMessage(transport::IncomingEnvelope&& in);
   ClientRole RoleOf(const std::string& public_key) const;
+  bool OwnsJob(const std::string& job_id, const std::string& owner) const;
   void HandleSubmit(const transport::IncomingEnvelope& in, const v1::SubmitJobsRequest& req,
                     const std::string& owner);
   void HandleCancel(const transport::IncomingEnvelope& in, const std::string& job_id,

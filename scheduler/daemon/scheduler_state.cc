@@ -25,6 +25,8 @@ Status SchedulerService::LoadState() {
                                                                        : core::NodeKind::kGround;
         // Silence before this process started is not held against the node.
         node.last_heard = now;
+        node.applied_event_sequence = node.durable_event_sequence =
+            node.stored.last_event_sequence();
         nodes_.emplace(std::string(key), std::move(node));
         return true;
       });
