@@ -3,6 +3,7 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -151,6 +152,16 @@ v1::JobSpec ReadJob(ConfigMap& job) {
   return spec;
 }
 
+// The parsed YAML tree takes ~50x the text in memory: beyond this a file is refused, not read.
+// 8 MiB is ~80,000 jobs, far beyond what the scheduler accepts in one submission.
+constexpr uintmax_t kMaxJobSpecFileBytes = 8 << 20;
+
+Status TooLarge(const std::string& name, uintmax_t size) {
+  return InvalidArgumentError(name + ":1:1: job spec file is " + std::to_string(size) +
+                              " bytes; the limit is " + std::to_string(kMaxJobSpecFileBytes) +
+                              " bytes: split it into several files and submits");
+}
+
 }  // namespace
 
 Result<std::vector<v1::JobSpec>> ParseJobSpecText(const std::string& text,
@@ -234,14 +245,20 @@ std::string WithSpecFileKeys(std::string message) {
 Result<std::vector<v1::JobSpec>> LoadJobSpecFile(const std::string& path) {
   std::stringstream buffer;
   if (path == "-") {
-    buffer << std::cin.rdbuf();
-    return ParseJobSpecText(buffer.str(), "<stdin>");
+    std::string text(kMaxJobSpecFileBytes + 1, '\0');
+    std::cin.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<size_t>(std::cin.gcount()));
+    if (text.size() > kMaxJobSpecFileBytes) return TooLarge("<stdin>", text.size());
+    return ParseJobSpecText(text, "<stdin>");
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return NotFoundError("cannot read job spec file '" + path + "': " + std::strerror(errno) +
                          " (check the path and its permissions)");
   }
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxJobSpecFileBytes) return TooLarge(path, size);
   buffer << in.rdbuf();
   return ParseJobSpecText(buffer.str(), path);
 }

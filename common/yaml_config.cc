@@ -4,16 +4,31 @@
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 namespace apsis {
+
+namespace {
+// A configuration file is a few KiB; the parsed YAML tree takes ~50x the text in memory, so a
+// file beyond this is refused before it is read rather than allowed to exhaust memory.
+constexpr uintmax_t kMaxConfigFileBytes = 4 << 20;
+}  // namespace
 
 Result<YamlDocument> YamlDocument::LoadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     return NotFoundError("cannot read config file '" + path + "': " + std::strerror(errno) +
                          " (check the path and its permissions)");
+  }
+  std::error_code ec;
+  const uintmax_t size = std::filesystem::file_size(path, ec);
+  if (!ec && size > kMaxConfigFileBytes) {
+    return InvalidArgumentError(path + ":1:1: config file is " + std::to_string(size) +
+                                " bytes; configuration files are limited to " +
+                                std::to_string(kMaxConfigFileBytes) +
+                                " bytes (put long series in their CSV files)");
   }
   std::stringstream buffer;
   buffer << in.rdbuf();
