@@ -2,6 +2,8 @@
 // CURVE: a ground agent with the process executor runs a submitted job as a child process; an
 // orbital agent behind apsis-link, everything on one scaled clock, completes a job across passes
 // while the scheduler never marks it down.
+#include "agent_process.h"
+
 #include <gtest/gtest.h>
 
 #include <thread>
@@ -16,52 +18,6 @@ namespace apsis::testing {
 namespace {
 
 using namespace std::chrono_literals;
-
-class AgentProcess {
- public:
-  AgentProcess(const std::filesystem::path& dir, const std::string& binary,
-               std::vector<std::string> args)
-      : log_((dir / (std::filesystem::path(binary).filename().string() + ".log")).string()) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, log_.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                     0644);
-    posix_spawn_file_actions_adddup2(&actions, 1, 2);
-    args.insert(args.begin(), binary);
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    EXPECT_EQ(posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
-    posix_spawn_file_actions_destroy(&actions);
-  }
-  ~AgentProcess() { Stop(SIGKILL); }
-
-  // Sends `signal` and waits (bounded) for the exit; returns the wait status.
-  int Stop(int signal) {
-    if (pid_ <= 0) return status_;
-    kill(pid_, signal);
-    for (int i = 0; i < 200; ++i) {
-      if (waitpid(pid_, &status_, WNOHANG) == pid_) {
-        pid_ = -1;
-        return status_;
-      }
-      std::this_thread::sleep_for(50ms);
-    }
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status_, 0);
-    pid_ = -1;
-    return status_;
-  }
-  std::string Log() const {
-    std::ifstream in(log_);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
- private:
-  std::string log_;
-  pid_t pid_ = -1;
-  int status_ = 0;
-};
 
 class AgentProcessTest : public ::testing::Test {
  protected:

@@ -75,7 +75,12 @@ class SchedulerProcess {
     return keys;
   }
 
-  void WriteConfig(const std::string& extra = "") {
+  // `agents`: the agents: block (liveness timing); `extra`: further top-level keys.
+  void WriteConfig(const std::string& extra = "", const std::string& agents =
+                                                      "agents:\n"
+                                                      "  heartbeat_interval: 200ms\n"
+                                                      "  down_after_missed_heartbeats: 3\n"
+                                                      "  restart_grace: 2s\n") {
     std::ofstream out(dir_ / "scheduler.yaml");
     out << "cluster_id: it\n"
         << "state_dir: state\n"
@@ -88,14 +93,13 @@ class SchedulerProcess {
         << "  agents_allowlist: agents\n"
         << "  operators_allowlist: operators\n"
         << "  submitters_allowlist: submitters\n"
-        << "agents:\n"
-        << "  heartbeat_interval: 200ms\n"
-        << "  down_after_missed_heartbeats: 3\n"
-        << "  restart_grace: 2s\n"
-        << extra;
+        << agents << extra;
     for (const char* d : {"agents", "operators", "submitters"})
       std::filesystem::create_directories(dir_ / d);
   }
+
+  // Adds NAME=VALUE to the environment of the next Start (e.g. fault-injection switches).
+  void SetEnv(const std::string& name_value) { env_.push_back(name_value); }
 
   void Start() {
     const std::string binary = APSIS_SCHEDULER_BINARY;
@@ -107,9 +111,36 @@ class SchedulerProcess {
     posix_spawn_file_actions_adddup2(&actions, 1, 2);
     std::vector<char*> argv{const_cast<char*>(binary.c_str()), const_cast<char*>("--config"),
                             const_cast<char*>(config.c_str()), nullptr};
-    ASSERT_EQ(posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), environ), 0);
+    std::vector<char*> envp;
+    for (char** e = environ; *e != nullptr; ++e) envp.push_back(*e);
+    for (std::string& e : env_) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    ASSERT_EQ(posix_spawn(&pid_, binary.c_str(), &actions, nullptr, argv.data(), envp.data()), 0);
     posix_spawn_file_actions_destroy(&actions);
   }
+
+  // Resident memory of the running scheduler (VmRSS), in KiB; 0 if it is not running.
+  long RssKiB() const {
+    if (pid_ <= 0) return 0;
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/status");
+    std::string line;
+    while (std::getline(in, line)) {
+      if (line.rfind("VmRSS:", 0) == 0) return std::stol(line.substr(6));
+    }
+    return 0;
+  }
+  // Whether the process is still alive (reaps it if it exited).
+  bool Alive() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+      exit_status_ = status;
+      pid_ = -1;
+      return false;
+    }
+    return true;
+  }
+  pid_t pid() const { return pid_; }
 
   void Kill(int signal) {
     if (pid_ <= 0) return;
@@ -139,6 +170,7 @@ class SchedulerProcess {
   int agent_port_ = 0, client_port_ = 0, metrics_port_ = 0;
   pid_t pid_ = -1;
   int exit_status_ = 0;
+  std::vector<std::string> env_;
 };
 
 // A peer (agent or client) with its own keys, on the test's io_context.
