@@ -15,6 +15,8 @@ class SchedulerFixture : public ::testing::Test {
  protected:
   // Extra scheduler.yaml lines for this test; override to change limits.
   virtual std::string ExtraConfig() const { return ""; }
+  // Further keys to allow from the start (a key added later needs a SIGHUP to be admitted).
+  virtual void MakeMoreKeys() {}
 
   void SetUp() override {
     proc_ = std::make_unique<SchedulerProcess>(
@@ -23,6 +25,7 @@ class SchedulerFixture : public ::testing::Test {
     agent_b_ = proc_->MakeKey("agent-b", "agents");
     operator_ = proc_->MakeKey("ops", "operators");
     submitter_ = proc_->MakeKey("alice", "submitters");
+    MakeMoreKeys();
     proc_->WriteConfig(ExtraConfig());
     StartScheduler();
   }
