@@ -21,8 +21,6 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 BUILD=${APSIS_BUILD_DIR:-$ROOT/build}
 export APSIS_FLEET_NAME=apsis-t$$
 export APSIS_FLEET_VAR=$BUILD/tests/e2e/containers-$$
-CONTAINERS=$ROOT/scripts/containers
-PODMAN=(podman --runtime /usr/sbin/runc --cgroup-manager=cgroupfs)
 GROUND=(ground-caiso ground-ercot)
 ORBITAL=(sso-1 shell-3 shell-5)
 WINDOWED=(shell-3 shell-5)
@@ -30,35 +28,11 @@ WINDOWED=(shell-3 shell-5)
 # shell-3 01:33-01:46, 02:41-02:49, 03:13-03:28 (mean elements of configs/demo/orbital-nodes.tsv).
 START=2026-06-21T01:10:00Z
 
-fail() { echo "container_fleet_test: FAIL: $*" >&2; exit 1; }
-log() { echo "container_fleet_test: $*"; }
-
-probe="$APSIS_FLEET_NAME-probe"
-if ! err=$(ip netns add "$probe" 2>&1); then
-  echo "container_fleet_test: SKIP: cannot create a network namespace here ('ip netns add' says: $err)"
-  exit 77
-fi
-ip netns del "$probe"
-
-leftovers() {
-  "${PODMAN[@]}" ps -a --format '{{.Names}}' | grep "^$APSIS_FLEET_NAME-" | sed 's/^/container /' || true
-  ip netns list | awk '{print $1}' | grep "^$APSIS_FLEET_NAME-" | sed 's/^/namespace /' || true
-}
+TEST=container_fleet_test
+# shellcheck source=fleet_test_lib.sh
+source "$ROOT/tests/e2e/fleet_test_lib.sh"
 MONITOR_PID=
-cleanup() {
-  local rc=$?
-  [[ -n "$MONITOR_PID" ]] && kill "$MONITOR_PID" 2>/dev/null || true
-  "$CONTAINERS" down >/dev/null 2>&1 || true
-  if ((rc != 0)); then
-    for f in "$APSIS_FLEET_VAR"/logs/*.log; do
-      [[ -e "$f" ]] && { echo "--- last lines of $f ---"; tail -n 12 "$f"; }
-    done
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
-ctl() { "$CONTAINERS" ctl "$@"; }
-mkdir -p "$APSIS_FLEET_VAR"
+on_exit() { [[ -z "$MONITOR_PID" ]] || kill "$MONITOR_PID" 2>/dev/null; }
 
 t0=$SECONDS
 log "building the image"

@@ -14,50 +14,20 @@ BUILD=${APSIS_BUILD_DIR:-$ROOT/build}
 export APSIS_BUILD_DIR=$BUILD
 export APSIS_FLEET_NAME=apsis-t$$
 export APSIS_FLEET_VAR=$BUILD/tests/e2e/netns-$$
-CONTAINERS=$ROOT/scripts/containers
 ORBITAL=(sso-1 shell-3)
 GROUND=ground-caiso
 # shell-3 (configs/demo/orbital-nodes.tsv) is in contact 01:33-01:46 and again from 02:41: the
 # clock starts shortly before that pass so the test stays short at the demo's 60x.
 START=2026-06-21T01:15:00Z
 
-fail() { echo "netns_fleet_test: FAIL: $*" >&2; exit 1; }
-log() { echo "netns_fleet_test: $*"; }
-
-probe="$APSIS_FLEET_NAME-probe"
-if ! err=$(ip netns add "$probe" 2>&1); then
-  echo "netns_fleet_test: SKIP: cannot create a network namespace here ('ip netns add' says: $err);"
-  echo "  this test needs root and a kernel that allows new network namespaces"
-  exit 77
-fi
-ip netns del "$probe"
-
-leftovers() {
-  ip netns list 2>/dev/null | awk '{print $1}' | grep "^$APSIS_FLEET_NAME-" || true
-  local f cmd
-  for f in /proc/[0-9]*/cmdline; do
-    cmd=$( { tr '\0' ' ' <"$f"; } 2>/dev/null || true)
-    [[ "$cmd" == *apsis-* && "$cmd" == *"$APSIS_FLEET_VAR"* ]] && echo "process ${f//[^0-9]/}: $cmd"
-  done
-  return 0
-}
-cleanup() {
-  local rc=$?
-  "$CONTAINERS" down >/dev/null 2>&1 || true
-  if ((rc != 0)); then
-    for f in "$APSIS_FLEET_VAR"/logs/*.log; do
-      [[ -e "$f" ]] && { echo "--- last lines of $f ---"; tail -n 15 "$f"; }
-    done
-  fi
-  exit "$rc"
-}
-trap cleanup EXIT
+TEST=netns_fleet_test
+# shellcheck source=fleet_test_lib.sh
+source "$ROOT/tests/e2e/fleet_test_lib.sh"
 
 start=$SECONDS
 log "starting the fleet (prefix $APSIS_FLEET_NAME, state in $APSIS_FLEET_VAR)"
 "$CONTAINERS" up --processes --detach --start "$START" --ground "$GROUND" \
   --orbital "$(IFS=,; echo "${ORBITAL[*]}")"
-ctl() { "$CONTAINERS" ctl "$@"; }
 
 # The orbital agents' namespaces hold nothing but loopback and the veth to the ground namespace,
 # and across it only the node's link answers: the scheduler's agent port (17700) does not.
