@@ -338,6 +338,42 @@ double NodeScoreLowerBound(const NodeCandidateContext& ctx, const PlacementReque
   return PolicyScore(ctx, req, policy, c, ctx.earliest_step);
 }
 
+double GridScoreLowerBoundFloor(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                                const EngineConfig& config, const PlacementPolicy& policy,
+                                int64_t grid_steps) {
+  const NodeLedger& l = *ctx.ledger;
+  const JobSpec& job = *req.job;
+  const ObjectiveWeights& w = config.weights;
+  const int64_t d = ctx.duration_steps;
+  const double it_w = job.gpus * job.watts_per_gpu;
+  const double delay_usd_per_h = w.delay_usd_per_hour * (job.priority + 1) *
+                                 (Deferrable(job) ? w.deferrable_delay_factor : 1.0);
+  const double wear_usd_per_step = l.orbital()
+                                       ? w.battery_wear_usd_per_kwh * it_w * l.step_hours() /
+                                             l.forecast().battery.discharge_efficiency / 1000.0
+                                       : 0.0;
+  const double node_kw = l.NodeLoadW(it_w) / 1000.0;
+  // The start-dependent part of the cost at start s.
+  auto varying = [&](int64_t s) {
+    double v = std::max(0.0, ToSeconds(l.TimeOfStep(s) - req.earliest) / 3600.0) * delay_usd_per_h;
+    if (l.orbital()) {
+      v += wear_usd_per_step * l.BatteryBoundSteps(int(s), int(s + d));
+    } else {
+      v += w.energy_weight * node_kw * l.PriceIntegral(int(s), int(s + d)) +
+           w.carbon_usd_per_kg * node_kw * l.CarbonIntegral(int(s), int(s + d)) / 1000.0;
+    }
+    return v;
+  };
+  const double at_earliest = varying(ctx.earliest_step);
+  double least = at_earliest;
+  for (int64_t s = ctx.earliest_step + grid_steps; s <= ctx.latest_step; s += grid_steps) {
+    least = std::min(least, varying(s));
+  }
+  const double base = ScoreLowerBound(ctx, req, config, policy, ctx.earliest_step);
+  const double floor = base + (least - at_earliest);
+  return floor - 1e-9 * (std::abs(base) + std::abs(at_earliest) + std::abs(least) + 1.0);
+}
+
 CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,
                                   const EngineConfig& config, const PlacementPolicy& policy,
                                   int64_t s) {

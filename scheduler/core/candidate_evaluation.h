@@ -73,6 +73,13 @@ double NodeScoreLowerBound(const NodeCandidateContext& ctx, const PlacementReque
                            const EngineConfig& config, const PlacementPolicy& policy,
                            int64_t grid_steps);
 
+// A floor (a hair below) of the smallest ScoreLowerBound over the same start grid, in one cheap
+// pass: for time-shifting policies only the cost's start-dependent terms (energy, carbon, battery
+// wear, delay) differ between starts. Lets a node be pruned before its grid is bounded exactly.
+double GridScoreLowerBoundFloor(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                                const EngineConfig& config, const PlacementPolicy& policy,
+                                int64_t grid_steps);
+
 // Full evaluation of starting at `start_step`.
 CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,
                                   const EngineConfig& config, const PlacementPolicy& policy,

@@ -71,6 +71,13 @@ struct PreparedNode {
 CandidateResult BestOnNode(PreparedNode& p, const PlacementRequest& req, const EngineConfig& config,
                            const PlacementPolicy& policy, double cutoff, bool* pruned) {
   if (p.grid > 0 && p.starts.empty()) {
+    if (cutoff < kInf && GridScoreLowerBoundFloor(p.ctx, req, config, policy, p.grid) >= cutoff) {
+      // No start can beat the cutoff: what the loop below would conclude at its first start.
+      *pruned = true;
+      CandidateResult none;
+      none.reason = "not evaluated: its lower bound cannot beat the chosen node";
+      return none;
+    }
     for (int64_t s = p.ctx.earliest_step; s <= p.ctx.latest_step; s += p.grid) {
       p.starts.emplace_back(ScoreLowerBound(p.ctx, req, config, policy, s), s);
     }
