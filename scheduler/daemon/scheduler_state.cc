@@ -12,7 +12,6 @@
 namespace apsis::daemon {
 
 Status SchedulerService::LoadState() {
-  const TimePoint now = deps_.clock.Now();
   Status scan_nodes = deps_.store.Scan(
       storage::Column::kNodes, storage::ScanRange::All(),
       [&](std::string_view key, std::string_view value) {
@@ -23,8 +22,6 @@ Status SchedulerService::LoadState() {
         }
         node.kind = node.stored.spec().kind() == v1::NODE_KIND_ORBITAL ? core::NodeKind::kOrbital
                                                                        : core::NodeKind::kGround;
-        // Silence before this process started is not held against the node.
-        node.last_heard = now;
         node.applied_event_sequence = node.durable_event_sequence =
             node.stored.last_event_sequence();
         nodes_.emplace(std::string(key), std::move(node));
@@ -84,6 +81,10 @@ Status SchedulerService::LoadState() {
     if (!added.ok())
       LogError("stored job not re-queued", {{"job", id}, {"error", added.message()}});
   }
+  // Silence before this process could answer is not held against a node: agents reach the
+  // scheduler only once the state is loaded, which takes seconds on a large store.
+  const TimePoint loaded = deps_.clock.Now();
+  for (auto& [id, node] : nodes_) node.last_heard = loaded;
   reconciling_ = !unreported_running_.empty();
   if (!nodes_.empty() || !jobs_.empty()) {
     LogInfo("state loaded", {{"nodes", Kv(nodes_.size())},

@@ -14,6 +14,35 @@ namespace {
 
 const TimePoint kStart = TimePoint::FromSeconds(1'796'083'200);  // 2026-12-01T00:00:00Z
 
+// A store whose scan of the jobs takes `delay` on the manual clock, as loading a large store
+// takes seconds of real time.
+class SlowLoadStore final : public storage::Store {
+ public:
+  SlowLoadStore(storage::Store& store, ManualClock& clock, Duration delay)
+      : store_(store), clock_(clock), delay_(delay) {}
+  Result<storage::CommitInfo> Write(const storage::WriteBatch& batch) override {
+    return store_.Write(batch);
+  }
+  Result<std::optional<std::string>> Get(storage::Column column,
+                                         std::string_view key) const override {
+    return store_.Get(column, key);
+  }
+  Status Scan(storage::Column column, const storage::ScanRange& range,
+              const storage::ScanVisitor& visit) const override {
+    if (column == storage::Column::kJobs) clock_.Advance(delay_);
+    return store_.Scan(column, range, visit);
+  }
+  uint64_t LastEventSequence() const override { return store_.LastEventSequence(); }
+  Status BackupTo(const std::string& dir) override { return store_.BackupTo(dir); }
+  Status VerifyIntegrity() const override { return store_.VerifyIntegrity(); }
+  std::string Describe() const override { return "slow " + store_.Describe(); }
+
+ private:
+  storage::Store& store_;
+  ManualClock& clock_;
+  Duration delay_;
+};
+
 class SchedulerServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -23,14 +52,15 @@ class SchedulerServiceTest : public ::testing::Test {
     StartService();
   }
 
-  void StartService() {
+  void StartService(storage::Store* store = nullptr) {
     SchedulerConfig config;
     config.cluster_id = "test";
     config.security.insecure = true;
     config.agent_endpoint = "tcp://127.0.0.1:*";
     config.client_endpoint = "tcp://127.0.0.1:*";
     config.agents.restart_grace = Seconds(30);
-    auto service = SchedulerService::Create({io_, clock_, zmq_, *store_, metrics_}, config);
+    auto service =
+        SchedulerService::Create({io_, clock_, zmq_, store ? *store : *store_, metrics_}, config);
     ASSERT_TRUE(service.ok()) << service.status().ToString();
     service_ = std::move(*service);
     ASSERT_TRUE(service_->Start().ok());
@@ -232,6 +262,38 @@ TEST_F(SchedulerServiceTest, CordonedNodeGetsNothingAndGroundNodeGoesDownAfterMi
     auto l = Ask(nodes);
     return l.ok() && l->client_response().nodes().nodes(0).state() == v1::NODE_STATE_DOWN;
   });
+}
+
+TEST_F(SchedulerServiceTest, SlowStateLoadDoesNotCountAsMissedHeartbeats) {
+  AgentHello();
+  AgentForecast();
+  ASSERT_TRUE(Ask(TrainingSubmit(4)).ok());
+  // Restart over a store that takes 20 s to load, longer than the 15 s of silence after which a
+  // node is down; the agent could not have reached the scheduler meanwhile.
+  agent_.reset();
+  client_.reset();
+  service_.reset();
+  to_agent_.clear();
+  SlowLoadStore slow(*store_, clock_, Seconds(20));
+  StartService(&slow);
+  v1::ClientRequest nodes;
+  nodes.mutable_list_nodes();
+  // A liveness check runs after a heartbeat interval; 6 s after the load the node is fine.
+  clock_.Advance(Seconds(6));
+  for (int i = 0; i < 5; ++i) {
+    io_.run_for(std::chrono::milliseconds(20));
+    auto listed = Ask(nodes);
+    ASSERT_TRUE(listed.ok());
+    ASSERT_EQ(listed->client_response().nodes().nodes_size(), 1);
+    EXPECT_NE(listed->client_response().nodes().nodes(0).state(), v1::NODE_STATE_DOWN);
+  }
+  // Silence after the load still counts.
+  clock_.Advance(Seconds(14));
+  RunUntil([&] {
+    auto l = Ask(nodes);
+    return l.ok() && l->client_response().nodes().nodes(0).state() == v1::NODE_STATE_DOWN;
+  });
+  service_.reset();
 }
 
 TEST_F(SchedulerServiceTest, RestartKeepsAcknowledgedJobsAndReconcilesRunningOnes) {
