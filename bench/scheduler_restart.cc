@@ -1,0 +1,264 @@
+// scheduler_restart: how long the real apsis-scheduler takes to come back on a large state.
+//
+//   build/bench/scheduler_restart [--nodes 10000] [--jobs 1000000] [--pending 1000] [--repeats 3]
+//
+// Writes the state through the daemon's own storage schema (scheduler/daemon/scheduler_state.cc:
+// nodes/<id> = v1.StoredNode with a 24-hour forecast at 60 s steps, jobs/<id> = v1.JobStatus):
+// `--nodes` ground nodes, `--jobs` jobs of which `--pending` are pending (re-queued into the
+// planner on start) and the rest finished. Then, `--repeats` times, starts apsis-scheduler on it
+// and measures from the spawn until the scheduler answers a client StatusRequest (store open,
+// state rebuild into the planner, the first planning pass, sockets bound), and stops it with
+// SIGTERM. The store stays in the page cache between repeats (a restart, not a cold boot).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "apsis/v1/state.pb.h"
+#include "storage/rocksdb_store.h"
+#include "transport/dealer_client.h"
+
+extern char** environ;
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+using apsis::v1::Envelope;
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+apsis::v1::StoredNode MakeNode(int i, int64_t now_us) {
+  apsis::v1::StoredNode node;
+  auto* spec = node.mutable_spec();
+  char id[32];
+  std::snprintf(id, sizeof id, "node-%05d", i);
+  spec->set_id(id);
+  spec->set_kind(apsis::v1::NODE_KIND_GROUND);
+  spec->mutable_gpus()->set_count(8);
+  spec->mutable_gpus()->set_type("H100");
+  spec->mutable_gpus()->set_watts_each(700);
+  spec->mutable_ground()->set_pue(1.2);
+  spec->mutable_ground()->set_region(i % 2 ? "us-west" : "eu-west");
+  node.set_admin_state(apsis::v1::NODE_STATE_READY);
+  node.set_last_heard_us(now_us);
+  auto* f = node.mutable_forecast();
+  f->set_node_id(id);
+  f->set_start_us(now_us - 60'000'000);
+  f->set_step_us(60'000'000);
+  f->set_revision(1);
+  for (int s = 0; s < 24 * 60; ++s) {
+    auto* step = f->add_steps();
+    step->set_available_w(60'000);
+    step->set_price_usd_per_kwh(0.05 + 0.1 * ((s / 60 + i) % 24) / 24.0);
+  }
+  return node;
+}
+
+apsis::v1::JobStatus MakeJob(int k, bool pending, int64_t now_us) {
+  apsis::v1::JobStatus job;
+  char id[32];
+  std::snprintf(id, sizeof id, "job-%07d", k);
+  auto* spec = job.mutable_spec();
+  spec->set_id(id);
+  spec->set_kind(apsis::v1::JOB_KIND_TRAINING);
+  spec->set_gpus(1 + k % 4);
+  spec->set_watts_per_gpu(700);
+  spec->mutable_training()->set_gpu_hours(0.5 + k % 8);
+  spec->mutable_training()->set_deferrable(k % 3 == 0);
+  job.set_state(pending ? apsis::v1::JOB_STATE_PENDING : apsis::v1::JOB_STATE_SUCCEEDED);
+  job.set_submitted_us(now_us - 3'600'000'000LL);
+  job.set_updated_us(now_us - 60'000'000);
+  job.set_attempts(pending ? 0 : 1);
+  if (!pending) job.set_message("finished");
+  return job;
+}
+
+// Seconds from `since` to the first log line of this run containing `what` (log timestamps are
+// UTC RFC 3339 with microseconds), or -1.
+double LogLineAfter(const std::string& log, std::chrono::system_clock::time_point since,
+                    const std::string& what) {
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.find(what) == std::string::npos || line.size() < 27) continue;
+    std::tm tm{};
+    if (!strptime(line.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) continue;
+    const double t = double(timegm(&tm)) + std::atof(line.c_str() + 19);
+    const double s = t - std::chrono::duration<double>(since.time_since_epoch()).count();
+    if (s >= 0) return s;
+  }
+  return -1;
+}
+
+// CPU seconds (user + system) the process has used so far.
+double CpuSeconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t close_paren = stat.rfind(')');
+  if (close_paren == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(close_paren + 2));
+  std::string field;
+  double utime = 0, stime = 0;
+  for (int i = 3; fields >> field; ++i) {
+    if (i == 14) utime = std::atof(field.c_str());
+    if (i == 15) {
+      stime = std::atof(field.c_str());
+      break;
+    }
+  }
+  return (utime + stime) / double(sysconf(_SC_CLK_TCK));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int nodes = 10'000, jobs = 1'000'000, pending = 1'000, repeats = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--nodes")) nodes = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--jobs")) jobs = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--pending")) pending = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
+  }
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::temp_directory_path() / ("apsis-restart-" + std::to_string(getpid()));
+  fs::create_directories(dir);
+  const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+
+  // The state, written as the daemon writes it.
+  const auto write_start = SteadyClock::now();
+  {
+    apsis::storage::RocksDbOptions options;
+    options.path = (dir / "state").string();
+    options.schema.cluster_id = "restart";
+    auto store = apsis::storage::RocksDbStore::Open(options);
+    if (!store.ok()) {
+      std::fprintf(stderr, "open: %s\n", store.status().ToString().c_str());
+      return 1;
+    }
+    apsis::storage::WriteBatch batch;
+    auto flush = [&] {
+      auto written = (*store)->Write(batch);
+      if (!written.ok()) {
+        std::fprintf(stderr, "write: %s\n", written.status().ToString().c_str());
+        std::exit(1);
+      }
+      batch = apsis::storage::WriteBatch();
+    };
+    for (int i = 0; i < nodes; ++i) {
+      const apsis::v1::StoredNode node = MakeNode(i, now_us);
+      batch.Put(apsis::storage::Column::kNodes, node.spec().id(), node.SerializeAsString());
+      if (i % 500 == 499) flush();
+    }
+    flush();
+    // Pending jobs spread evenly over the id range.
+    const int every = pending > 0 ? std::max(1, jobs / pending) : 0;
+    for (int k = 0; k < jobs; ++k) {
+      const apsis::v1::JobStatus job =
+          MakeJob(k, every && k % every == 0 && k / every < pending, now_us);
+      batch.Put(apsis::storage::Column::kJobs, job.spec().id(), job.SerializeAsString());
+      if (k % 10'000 == 9'999) flush();
+    }
+    flush();
+  }
+  uintmax_t bytes = 0;
+  for (const auto& e : fs::recursive_directory_iterator(dir / "state")) {
+    if (e.is_regular_file()) bytes += e.file_size();
+  }
+  std::printf(
+      "scheduler_restart: %d nodes (24 h forecasts), %d jobs (%d pending), store %.0f MiB, "
+      "written in %.1f s\n",
+      nodes, jobs, pending, double(bytes) / (1 << 20),
+      std::chrono::duration<double>(SteadyClock::now() - write_start).count());
+
+  const int agent_port = FreePort(), client_port = FreePort(), metrics_port = FreePort();
+  {
+    std::ofstream cfg(dir / "scheduler.yaml");
+    cfg << "cluster_id: restart\nstate_dir: " << (dir / "state").string() << "\nlog_level: info\n"
+        << "agent_endpoint: tcp://127.0.0.1:" << agent_port << "\n"
+        << "client_endpoint: tcp://127.0.0.1:" << client_port << "\n"
+        << "metrics_listen: 127.0.0.1:" << metrics_port << "\n"
+        << "security:\n  insecure: true\n";
+  }
+  const std::string binary = APSIS_SCHEDULER_BINARY;
+  const std::string config = (dir / "scheduler.yaml").string();
+  const std::string log = (dir / "scheduler.log").string();
+  std::vector<double> seconds;
+  for (int r = 0; r < repeats; ++r) {
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    std::vector<char*> args{const_cast<char*>(binary.c_str()), const_cast<char*>("--config"),
+                            const_cast<char*>(config.c_str()), const_cast<char*>("--insecure"),
+                            nullptr};
+    const auto spawned = SteadyClock::now();
+    const auto spawned_wall = std::chrono::system_clock::now();
+    pid_t pid;
+    if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, args.data(), environ) != 0) {
+      std::perror("posix_spawn");
+      return 1;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    boost::asio::io_context io;
+    zmq::context_t zmq(1);
+    apsis::transport::DealerClientOptions options;
+    options.endpoint = "tcp://127.0.0.1:" + std::to_string(client_port);
+    auto client =
+        std::move(*apsis::transport::DealerClient::Create(io, zmq, options, [](Envelope&&) {}));
+    bool answered = false, failed = false;
+    Envelope request;
+    request.mutable_client_request()->mutable_status();
+    client->Request(request, std::chrono::seconds(300), [&](apsis::Result<Envelope> reply) {
+      answered = reply.ok();
+      failed = !reply.ok();
+    });
+    while (!answered && !failed) io.run_for(std::chrono::milliseconds(1));
+    const double s = std::chrono::duration<double>(SteadyClock::now() - spawned).count();
+    const double cpu = CpuSeconds(pid);
+    client.reset();
+    kill(pid, SIGTERM);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    if (failed) {
+      std::fprintf(stderr, "run %d: no answer (see %s)\n", r + 1, log.c_str());
+      return 1;
+    }
+    std::printf(
+        "  run %d: spawn to first answer %.2f s wall, %.2f s CPU (state loaded after "
+        "%.2f s, listening after %.2f s)\n",
+        r + 1, s, cpu, LogLineAfter(log, spawned_wall, "state loaded"),
+        LogLineAfter(log, spawned_wall, "scheduler listening"));
+    seconds.push_back(s);
+  }
+  std::sort(seconds.begin(), seconds.end());
+  std::printf("  median of %d: %.2f s\n", repeats, seconds[seconds.size() / 2]);
+  fs::remove_all(dir);
+  return 0;
+}
