@@ -216,7 +216,7 @@ void BM_SingleJobPlacement(benchmark::State& state) {
   Engine& engine = *fleet.engine;
   BenchRandom r(1234);
   std::vector<double> micros, cpu_micros;
-  int k = 0;
+  static int k = 0;  // probe ids stay unique across repetitions (the fleet is reused)
   for (auto _ : state) {
     const std::string id = "probe-" + std::to_string(k++);
     const JobSpec job = MakeJob(id, r, kStart);
