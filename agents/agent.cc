@@ -117,6 +117,7 @@ Result<std::unique_ptr<Agent>> Agent::Create(boost::asio::io_context& io, zmq::c
     return UnavailableError("cannot create state_dir '" + c.state_dir + "': " + ec.message());
   }
   ASSIGN_OR_RETURN(agent->journal_, EventJournal::Open(c.state_dir + "/events.journal"));
+  ASSIGN_OR_RETURN(agent->running_, RunningJobRecords::Open(c.state_dir + "/running"));
 
   Agent* self = agent.get();
   auto sink = [self](ExecutorEvent event) { self->OnExecutorEvent(std::move(event)); };
@@ -145,6 +146,7 @@ void Agent::Start() {
                              {"executor", std::string(executor_->name())},
                              {"scheduler", config_.scheduler_endpoint},
                              {"queued_events", Kv(journal_->pending().size())}});
+  TakeOverRunningJobs();
   UpdatePower();
   RefreshContacts();
   SendHello();
@@ -306,6 +308,38 @@ void Agent::OnStartJob(const v1::StartJob& start) {
   LogInfo("job start scheduled", {{"job", id}, {"at", FormatRfc3339(at)}});
 }
 
+void Agent::TakeOverRunningJobs() {
+  // Jobs this node ran when the agent last stopped: the executor takes them over where it can, and
+  // the Hello reports them; a job it cannot take over is reported lost, so the scheduler re-queues
+  // it from its last checkpoint.
+  std::vector<v1::StartJob> records;
+  for (const auto& [id, start] : running_->records()) records.push_back(start);
+  for (const v1::StartJob& start : records) {
+    const std::string& id = start.job().id();
+    Result<JobLaunch> launch = JobLaunchFromStartJob(start, config_.spec.gpus().count());
+    Status adopted = launch.status();
+    if (launch.ok()) {
+      job_watts_[id] = launch->spec.gpus() * launch->spec.watts_per_gpu();
+      adopted = executor_->Adopt(*launch);
+    }
+    if (adopted.ok()) {
+      energy_marks_[id] = {clock_.Now(), job_watts_[id]};
+      LogInfo("job taken over after an agent restart",
+              {{"job", id}, {"from_gpu_hours", Kv(start.resume_from_gpu_hours())}});
+      continue;
+    }
+    LogWarn("job not taken over after an agent restart; reporting it lost",
+            {{"job", id}, {"error", adopted.message()}});
+    ExecutorEvent lost;
+    lost.job_id = id;
+    lost.kind = v1::JOB_EVENT_LOST;
+    lost.at = clock_.Now();
+    lost.progress_gpu_hours = std::max(0.0, start.resume_from_gpu_hours());
+    lost.message = "the agent restarted: " + adopted.message();
+    OnExecutorEvent(std::move(lost));
+  }
+}
+
 void Agent::RunStart(const std::string& job_id) {
   auto it = pending_starts_.find(job_id);
   if (it == pending_starts_.end()) return;
@@ -317,6 +351,15 @@ void Agent::RunStart(const std::string& job_id) {
     UpdatePower();
     job_watts_[job_id] = launch->spec.gpus() * launch->spec.watts_per_gpu();
     status = executor_->Start(*launch);
+  }
+  if (status.ok()) {
+    v1::StartJob record = start;
+    record.clear_gpu_indices();
+    for (uint32_t i : launch->gpu_indices) record.add_gpu_indices(i);
+    if (Status saved = running_->Save(record); !saved.ok()) {
+      LogError("cannot record the running job; an agent restart will not take it over",
+               {{"job", job_id}, {"error", saved.message()}});
+    }
   }
   if (!status.ok()) {
     LogWarn("job could not be started", {{"job", job_id}, {"error", status.message()}});
@@ -396,6 +439,14 @@ void Agent::OnExecutorEvent(ExecutorEvent event) {
     energy_marks_[event.job_id] = {event.at, nominal == job_watts_.end() ? 0.0 : nominal->second};
   }
   if (ended) job_watts_.erase(event.job_id);
+  Status recorded_running = ended ? running_->Forget(event.job_id)
+                            : event.kind == v1::JOB_EVENT_CHECKPOINTED
+                                ? running_->Checkpointed(event.job_id, event.progress_gpu_hours)
+                                : Status::Ok();
+  if (!recorded_running.ok()) {
+    LogWarn("cannot update the running-job record",
+            {{"job", event.job_id}, {"error", recorded_running.message()}});
+  }
   Result<v1::JobEvent> recorded = journal_->Append(std::move(job_event));
   if (!recorded.ok()) {
     LogError("cannot persist job event; it will be lost if the agent restarts",

@@ -28,6 +28,7 @@
 #include "agents/executor.h"
 #include "agents/forecast_builder.h"
 #include "agents/power_model.h"
+#include "agents/running_job_records.h"
 #include "apsis/v1/envelope.pb.h"
 #include "common/clock.h"
 #include "common/clock_timer.h"
@@ -76,6 +77,7 @@ class Agent {
   void OnExecutorEvent(ExecutorEvent event);
   void RunStart(const std::string& job_id);
   void RunStop(const std::string& job_id);
+  void TakeOverRunningJobs();
 
   void Send(v1::Envelope envelope);
   void SendHello();
@@ -102,6 +104,7 @@ class Agent {
   std::unique_ptr<ContactPlan> contacts_;
   std::unique_ptr<ForecastBuilder> forecasts_;
   std::unique_ptr<EventJournal> journal_;
+  std::unique_ptr<RunningJobRecords> running_;
   std::unique_ptr<Executor> executor_;
   std::unique_ptr<transport::DealerClient> client_;
 

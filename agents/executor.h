@@ -73,6 +73,15 @@ class Executor {
 
   virtual std::vector<RunningJobInfo> Running() const = 0;
 
+  // After an agent restart: takes charge again of a job this node was running when the agent
+  // stopped (`launch` as recorded, resuming from its last checkpoint). Emits no STARTED: the
+  // scheduler already knows the job runs. Fails if this executor cannot take jobs over; the agent
+  // then reports the job lost so that the scheduler re-queues it.
+  virtual Status Adopt(const JobLaunch& launch) {
+    return UnimplementedError("the " + std::string(name()) + " executor cannot take over job '" +
+                              launch.spec.id() + "' after an agent restart");
+  }
+
   // Total electrical draw of running jobs (W), for the power models and heartbeats.
   double PowerDrawW() const {
     double total = 0;

@@ -7,6 +7,8 @@
 #include <boost/asio/post.hpp>
 #include <cerrno>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "common/log.h"
 
@@ -31,6 +33,21 @@ bool IsSafeJobId(const std::string& id) {
     }
   }
   return true;
+}
+
+// When `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat), or -1: with the pid
+// it names one process, even after the pid is reused.
+long long StartTicks(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat((std::istreambuf_iterator<char>(in)), {});
+  const size_t comm_end = stat.rfind(')');  // the command may hold spaces and parentheses
+  if (comm_end == std::string::npos) return -1;
+  std::istringstream fields(stat.substr(comm_end + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && fields >> field; ++i) {
+    if (i == 22) return std::atoll(field.c_str());
+  }
+  return -1;
 }
 
 }  // namespace
@@ -82,6 +99,7 @@ Status ProcessExecutor::Start(const JobLaunch& launch) {
   spawn.stdout_path = (dir / "stdout.log").string();
   spawn.stderr_path = (dir / "stderr.log").string();
   ASSIGN_OR_RETURN(pid_t pid, SpawnChild(spawn));
+  std::ofstream(dir / "pid") << pid << " " << StartTicks(pid) << "\n";
 
   auto job = std::make_unique<Job>();
   job->launch = launch;
@@ -150,6 +168,22 @@ void ProcessExecutor::OnExit(const std::string& job_id, ChildExit exit) {
   }
   LogInfo("job process ended", {{"job", job_id}, {"how", event.message}});
   Emit(std::move(event));
+}
+
+Status ProcessExecutor::Adopt(const JobLaunch& launch) {
+  const std::string& id = launch.spec.id();
+  if (!IsSafeJobId(id)) return InvalidArgumentError("job id '" + id + "' is not usable");
+  std::ifstream in(std::filesystem::path(options_.work_root) / id / "pid");
+  pid_t pid = -1;
+  long long ticks = -1;
+  std::string left = "none of its processes was left";
+  if (in >> pid >> ticks && pid > 1 && ticks >= 0 && StartTicks(pid) == ticks) {
+    kill(-pid, SIGKILL);
+    left = "killed its process group " + std::to_string(pid) + ", left from before the restart";
+    LogWarn("job processes left by a previous agent killed", {{"job", id}, {"pid", Kv(pid)}});
+  }
+  return UnimplementedError("the process executor cannot follow job '" + id +
+                            "' to its end after an agent restart; " + left);
 }
 
 double ProcessExecutor::ProgressOf(const Job& job, TimePoint now) const {

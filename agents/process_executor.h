@@ -47,6 +47,11 @@ class ProcessExecutor final : public Executor {
   Status Start(const JobLaunch& launch) override;
   Status Stop(const std::string& job_id, bool checkpoint) override;
   std::vector<RunningJobInfo> Running() const override;
+  // A job's processes outlive a killed agent, but their exit status goes to nobody, so the job
+  // cannot be followed to its end: its leftover process group (recorded in <job dir>/pid) is
+  // killed instead and this fails, so that the job, reported lost, resumes from its checkpoint
+  // exactly once rather than running twice.
+  Status Adopt(const JobLaunch& launch) override;
 
   // The process id (== process group id) of a running job, or -1.
   pid_t PidOf(const std::string& job_id) const;

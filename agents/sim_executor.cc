@@ -15,7 +15,9 @@ SimExecutor::SimExecutor(boost::asio::io_context& io, const Clock& clock,
 
 SimExecutor::~SimExecutor() = default;
 
-Status SimExecutor::Start(const JobLaunch& launch) {
+Status SimExecutor::Start(const JobLaunch& launch) { return Launch(launch, true); }
+
+Status SimExecutor::Launch(const JobLaunch& launch, bool announce) {
   const std::string& id = launch.spec.id();
   if (id.empty()) return InvalidArgumentError("job has no id");
   if (jobs_.count(id) != 0) return AlreadyExistsError("job '" + id + "' is already running");
@@ -34,6 +36,10 @@ Status SimExecutor::Start(const JobLaunch& launch) {
   job->timer = std::make_unique<ClockTimer>(io_, clock_);
   const double resumed = job->progress_at_start;
   jobs_[id] = std::move(job);
+  if (!announce) {
+    ScheduleNext(id);
+    return Status::Ok();
+  }
 
   ExecutorEvent started;
   started.job_id = id;

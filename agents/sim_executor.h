@@ -35,6 +35,9 @@ class SimExecutor final : public Executor {
   Status Start(const JobLaunch& launch) override;
   Status Stop(const std::string& job_id, bool checkpoint) override;
   std::vector<RunningJobInfo> Running() const override;
+  // Resumes the job from `launch.resume_from_gpu_hours` (its last checkpoint), like a restart
+  // from a checkpoint, without a new STARTED event.
+  Status Adopt(const JobLaunch& launch) override { return Launch(launch, false); }
 
   // The progress saved by the last checkpoint of a job (0 if none).
   double LastCheckpoint(const std::string& job_id) const;
@@ -49,6 +52,7 @@ class SimExecutor final : public Executor {
     int checkpoints_done = 0;
     std::unique_ptr<ClockTimer> timer;
   };
+  Status Launch(const JobLaunch& launch, bool announce);
   double ProgressAt(const Job& job, TimePoint t) const;
   TimePoint FinishTime(const Job& job) const;
   void ScheduleNext(const std::string& job_id);

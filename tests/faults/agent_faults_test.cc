@@ -240,5 +240,69 @@ TEST_F(LinkCutTest, EveryEventCrossesARepeatedlyCutLinkExactlyOnceInOrder) {
   EXPECT_EQ(kinds, expected) << cuts << " cuts";
 }
 
+// An agent restarted mid-job: the sim executor takes its job over from the last checkpoint and
+// reports it in its Hello, so the scheduler neither loses nor restarts it; events journaled while
+// the scheduler was away survive the agent's own restart.
+class AgentRestartTest : public AgentFaultsTest {
+ protected:
+  // Silence of up to 5 s (an agent restart) is not yet down.
+  std::string AgentsBlock() const override {
+    return "agents: {heartbeat_interval: 200ms, down_after_missed_heartbeats: 25, "
+           "restart_grace: 2s}\n";
+  }
+};
+
+TEST_F(AgentRestartTest, RestartedAgentTakesOverItsJobAndLosesNoQueuedEvent) {
+  const std::string config = GroundAgentConfig("ground-a");
+  auto agent = StartAgent(config, "agent-a");
+  ASSERT_TRUE(WaitReady("ground-a")) << agent->Log();
+  constexpr double kSeconds = 8;
+  const std::string id = SubmitJob(kSeconds, 1);
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return Job(id).progress_gpu_hours() >= 8 * 3.0 / 3600; }, 30s))
+      << agent->Log();
+  agent->Stop(SIGKILL);
+  agent = StartAgent(config, "agent-a");
+  bool seen_down = false;
+  ASSERT_TRUE(RunUntil(
+      io_,
+      [&] {
+        seen_down = seen_down || NodeState("ground-a") == v1::NODE_STATE_DOWN;
+        return Job(id).state() == v1::JOB_STATE_SUCCEEDED;
+      },
+      30s))
+      << v1::JobState_Name(Job(id).state()) << "\n"
+      << agent->Log();
+  EXPECT_FALSE(seen_down);
+  EXPECT_NE(agent->Log().find("job taken over after an agent restart"), std::string::npos)
+      << agent->Log();
+  std::vector<std::string> kinds;
+  for (const auto& e : JobEvents(id)) kinds.push_back(e.kind());
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "JOB_EVENT_STARTED"), 1) << "started again";
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "JOB_EVENT_FINISHED"), 1);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "lost"), 0);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "reconcile-stop"), 0);
+
+  // A second job finishes while the scheduler is down: its events wait in the agent's journal,
+  // then the agent itself is killed. Nothing of it may be lost.
+  const std::string second = SubmitJob(3, 1);
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return Job(second).state() == v1::JOB_STATE_RUNNING; }, 20s));
+  proc_->Kill(SIGKILL);
+  std::this_thread::sleep_for(4s);  // the job finishes meanwhile
+  agent->Stop(SIGKILL);
+  StartScheduler();
+  agent = StartAgent(config, "agent-a");
+  ASSERT_TRUE(RunUntil(
+      io_, [&] { return Job(second).state() == v1::JOB_STATE_SUCCEEDED; }, 20s))
+      << v1::JobState_Name(Job(second).state()) << "\n"
+      << agent->Log();
+  kinds.clear();
+  for (const auto& e : JobEvents(second)) kinds.push_back(e.kind());
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "JOB_EVENT_CHECKPOINTED"), 2);
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "JOB_EVENT_FINISHED"), 1);
+}
+
 }  // namespace
 }  // namespace apsis::testing

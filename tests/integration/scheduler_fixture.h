@@ -15,6 +15,8 @@ class SchedulerFixture : public ::testing::Test {
  protected:
   // Extra scheduler.yaml lines for this test; override to change limits.
   virtual std::string ExtraConfig() const { return ""; }
+  // The agents: block (liveness timing); empty: the default of SchedulerProcess::WriteConfig.
+  virtual std::string AgentsBlock() const { return ""; }
   // Further keys to allow from the start (a key added later needs a SIGHUP to be admitted).
   virtual void MakeMoreKeys() {}
 
@@ -26,7 +28,11 @@ class SchedulerFixture : public ::testing::Test {
     operator_ = proc_->MakeKey("ops", "operators");
     submitter_ = proc_->MakeKey("alice", "submitters");
     MakeMoreKeys();
-    proc_->WriteConfig(ExtraConfig());
+    if (AgentsBlock().empty()) {
+      proc_->WriteConfig(ExtraConfig());
+    } else {
+      proc_->WriteConfig(ExtraConfig(), AgentsBlock());
+    }
     StartScheduler();
   }
   void TearDown() override {

@@ -210,5 +210,27 @@ TEST_F(ProcessExecutorTest, RefusesJobIdsThatWouldEscapeTheWorkRoot) {
   EXPECT_EQ(executor_->Start(Shell("../evil", "true")).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(ProcessExecutorTest, AfterAnAgentRestartKillsTheJobsLeftoverProcessesInsteadOfAdopting) {
+  ProcessExecutorOptions options;
+  options.work_root = dir_.path();
+  options.kill_on_destroy = false;  // as when the agent is killed: the job outlives it
+  auto first = std::make_unique<ProcessExecutor>(io_, clock_, options, [](ExecutorEvent) {});
+  const JobLaunch launch = Shell("j1", "sleep 30 & wait");
+  ASSERT_TRUE(first->Start(launch).ok());
+  const pid_t pid = first->PidOf("j1");
+  first.reset();
+  ASSERT_TRUE(Alive(pid));
+  MakeExecutor();
+  Status adopted = executor_->Adopt(launch);
+  EXPECT_EQ(adopted.code(), StatusCode::kUnimplemented);
+  EXPECT_NE(adopted.message().find("killed its process group"), std::string::npos)
+      << adopted.message();
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);  // reaped here: it was this test's child
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  // Its pid file no longer matches a live process: a second attempt kills nothing.
+  EXPECT_EQ(executor_->Adopt(launch).message().find("killed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace apsis::agents

@@ -127,5 +127,17 @@ TEST_F(SimExecutorTest, RejectsDuplicatesAndUnknownStops) {
   EXPECT_EQ(executor_.Start(Training("zero", 0, 1.0)).code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(SimExecutorTest, AdoptResumesFromTheRecordedCheckpointWithoutANewStart) {
+  JobLaunch launch = Training("t", 2, 4.0, Minutes(60));
+  launch.resume_from_gpu_hours = 2.0;  // the last checkpoint before the agent restarted
+  ASSERT_TRUE(executor_.Adopt(launch).ok());
+  io_.poll();
+  EXPECT_TRUE(events_.empty()) << "an adopted job is not started again";
+  ASSERT_EQ(executor_.Running().size(), 1u);
+  EXPECT_DOUBLE_EQ(executor_.Running()[0].progress_gpu_hours, 2.0);
+  AdvanceTo(Minutes(60));  // 2 GPU-hours left on 2 GPUs
+  EXPECT_EQ(Kinds(), std::vector<v1::JobEventKind>{v1::JOB_EVENT_FINISHED});
+}
+
 }  // namespace
 }  // namespace apsis::agents
