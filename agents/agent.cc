@@ -271,8 +271,10 @@ void Agent::OnWelcome(const v1::Welcome& welcome) {
           {{"node", config_.spec.id()},
            {"heartbeat_interval", FormatDuration(heartbeat_interval_)},
            {"pending_events", Kv(journal_->pending().size())}});
+  // Every Welcome gets a forecast: the one sent after the previous Welcome may have been lost
+  // with a cut link or a restarted scheduler, and the next is due only after forecast.interval.
+  SendForecast("welcome");
   if (first) {
-    SendForecast("welcome");
     ArmForecast();
     ArmHeartbeat();
   }
