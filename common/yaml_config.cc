@@ -50,6 +50,8 @@ Result<YamlDocument> YamlDocument::Parse(const std::string& text, const std::str
 ConfigMap ConfigReader::Root() { return ConfigMap(*this, doc_.root(), ""); }
 
 std::string ConfigReader::Where(const YAML::Node& node) const {
+  // A lookup of a missing key in a const node gives an invalid node, whose Mark() throws.
+  if (!node.IsDefined()) return doc_.file() + ":1:1";
   YAML::Mark mark = node.Mark();
   if (mark.line < 0) return doc_.file() + ":1:1";
   return doc_.file() + ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);

@@ -27,7 +27,7 @@ void ReadGeoJsonFeature(ConfigReader& reader, ConfigMap& feature, std::vector<Gr
   GroundStation s;
   ConfigMap geometry = feature.Map("geometry", true);
   const std::string type = geometry.Required<std::string>("type");
-  if (geometry.valid() && type != "Point") {
+  if (geometry.valid() && geometry.Has("type") && type != "Point") {
     reader.Error(geometry.node()["type"],
                  "'" + geometry.path() + ".type' must be Point, got " + type);
     return;

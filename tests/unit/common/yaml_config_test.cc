@@ -36,6 +36,15 @@ TEST(YamlConfigTest, ReadsValidConfig) {
   EXPECT_EQ(site.step, Minutes(2));
 }
 
+TEST(YamlConfigTest, AnErrorAtAnAbsentKeyNamesTheFileInsteadOfThrowing) {
+  auto doc = YamlDocument::Parse("name: a\n", "site.yaml");
+  ASSERT_TRUE(doc.ok());
+  ConfigReader reader(*doc);
+  const YAML::Node& root = doc->root();
+  reader.Error(root["absent"], "needed here");  // a const lookup: an invalid node
+  EXPECT_EQ(reader.status().message(), "site.yaml:1:1: needed here");
+}
+
 TEST(YamlConfigTest, TypoedKeyIsNamedWithLineColumnAndSuggestion) {
   Site site;
   Status s = LoadSite("name: dc1\ngrid_kw: 500\ngpsu: 4\n", &site);

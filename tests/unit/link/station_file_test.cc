@@ -60,6 +60,19 @@ TEST(StationFile, ReadsGeoJsonPointsInLonLatOrder) {
   EXPECT_DOUBLE_EQ((*stations)[0].location.lon_deg, -149.90);
 }
 
+TEST(StationFile, GeoJsonGeometryWithoutATypeIsAnErrorNotAnException) {
+  // Reporting the wrong type at the absent "type" key threw YAML::InvalidNode.
+  auto stations = ParseStationFile(R"({"type": "FeatureCollection", "features": [
+    {"type": "Feature", "geometry": {"typo": "Point", "coordinates": [-149.90, 71.29]},
+     "properties": {"name": "Alaska"}}]})",
+                                   "gs.json");
+  ASSERT_FALSE(stations.ok());
+  EXPECT_NE(stations.status().message().find("gs.json:2:"), std::string::npos)
+      << stations.status().message();
+  EXPECT_NE(stations.status().message().find("missing required key 'type'"), std::string::npos)
+      << stations.status().message();
+}
+
 TEST(StationFile, ReadsTheAwsGroundStations) {
   const char* root = std::getenv("APSIS_SOURCE_DIR");
   const std::string path =
