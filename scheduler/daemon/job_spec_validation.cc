@@ -5,6 +5,8 @@
 namespace apsis::daemon {
 namespace {
 
+constexpr double kMaxRunHours = 87'600;
+
 class Problems {
  public:
   Problems(std::vector<std::string>& out, const std::string& path) : out_(out), path_(path) {}
@@ -54,6 +56,14 @@ std::vector<std::string> ValidateJobSpecProto(const v1::JobSpec& spec, const std
     case v1::JOB_KIND_TRAINING: {
       const v1::TrainingSpec& t = spec.training();
       p.Positive("training.gpu_hours", t.gpu_hours());
+      // The planner counts a run in forecast steps as int64; ten years of run time is far beyond
+      // any horizon and keeps that count small.
+      if (spec.gpus() > 0 && t.gpu_hours() / spec.gpus() > kMaxRunHours) {
+        p.Add("training.gpu_hours", "is " + Problems::Show(t.gpu_hours() / spec.gpus()) +
+                                        " hours of run time on " + std::to_string(spec.gpus()) +
+                                        " GPU(s); at most " + std::to_string(int(kMaxRunHours)) +
+                                        " (10 years) is accepted");
+      }
       if (t.checkpoint_interval_us() < 0) p.Add("training.checkpoint_interval_us", "must be >= 0");
       p.NonNegative("training.checkpoint_gb", t.checkpoint_gb());
       if (t.deadline_us() != 0 && TimePoint::FromMicros(t.deadline_us()) <= now)

@@ -42,6 +42,20 @@ TEST(JobSpecValidationTest, InferenceNeedsPeriodSloAndRegion) {
   EXPECT_NE(problems[2].find("user_region: is required"), std::string::npos);
 }
 
+TEST(JobSpecValidationTest, RunTimeBeyondTenYearsIsRefused) {
+  // gpu_hours = 1e21 on one GPU made the planner convert ~10^22 steps to int64.
+  v1::JobSpec spec;
+  spec.set_kind(v1::JOB_KIND_TRAINING);
+  spec.set_gpus(2);
+  spec.mutable_training()->set_gpu_hours(1e21);
+  auto problems = ValidateJobSpecProto(spec, "jobs[0]", kNow);
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].rfind("jobs[0].training.gpu_hours: is 5", 0), 0u) << problems[0];
+  EXPECT_NE(problems[0].find("at most 87600 (10 years)"), std::string::npos) << problems[0];
+  spec.mutable_training()->set_gpu_hours(2 * 87'600);
+  EXPECT_TRUE(ValidateJobSpecProto(spec, "jobs[0]", kNow).empty());
+}
+
 TEST(JobSpecValidationTest, UnknownKindIsNamed) {
   v1::JobSpec spec;
   spec.set_gpus(1);
