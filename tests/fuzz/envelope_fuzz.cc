@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "quiet_protobuf.h"
 #include "transport/envelope_codec.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
