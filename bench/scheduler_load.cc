@@ -7,10 +7,7 @@
 // acknowledged, submission round-trip p50/p99 (client side), the scheduler's own message-handling
 // p99 (from apsis_request_duration_seconds), and the scheduler's peak RSS. Plaintext transport
 // (CURVE's cost is measured by transport_bench).
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,26 +24,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_process.h"
 #include "transport/dealer_client.h"
-
-extern char** environ;
 
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using apsis::bench::FreePort;
 using apsis::v1::Envelope;
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 long RssKiB(pid_t pid, const char* field) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/status");
@@ -116,17 +101,8 @@ int main(int argc, char** argv) {
   const std::string binary = APSIS_SCHEDULER_BINARY;
   const std::string config = (dir / "scheduler.yaml").string();
   const std::string log = (dir / "scheduler.log").string();
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT, 0644);
-  std::vector<char*> args{const_cast<char*>(binary.c_str()), const_cast<char*>("--config"),
-                          const_cast<char*>(config.c_str()), const_cast<char*>("--insecure"),
-                          nullptr};
-  pid_t pid;
-  if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, args.data(), environ) != 0) {
-    std::perror("posix_spawn");
-    return 1;
-  }
+  const pid_t pid = apsis::bench::SpawnScheduler(binary, config, log);
+  if (pid < 0) return 1;
 
   boost::asio::io_context io;
   zmq::context_t zmq(2);

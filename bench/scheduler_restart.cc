@@ -9,11 +9,7 @@
 // and measures from the spawn until the scheduler answers a client StatusRequest (store open,
 // state rebuild into the planner, the first planning pass, sockets bound), and stops it with
 // SIGTERM. The store stays in the page cache between repeats (a restart, not a cold boot).
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -31,27 +27,15 @@
 #include <vector>
 
 #include "apsis/v1/state.pb.h"
+#include "bench_process.h"
 #include "storage/rocksdb_store.h"
 #include "transport/dealer_client.h"
-
-extern char** environ;
 
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
+using apsis::bench::FreePort;
 using apsis::v1::Envelope;
-
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 apsis::v1::StoredNode MakeNode(int i, int64_t now_us) {
   apsis::v1::StoredNode node;
@@ -215,20 +199,10 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
   std::vector<double> seconds;
   for (int r = 0; r < repeats; ++r) {
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    std::vector<char*> args{const_cast<char*>(binary.c_str()), const_cast<char*>("--config"),
-                            const_cast<char*>(config.c_str()), const_cast<char*>("--insecure"),
-                            nullptr};
     const auto spawned = SteadyClock::now();
     const auto spawned_wall = std::chrono::system_clock::now();
-    pid_t pid;
-    if (posix_spawn(&pid, binary.c_str(), &actions, nullptr, args.data(), environ) != 0) {
-      std::perror("posix_spawn");
-      return 1;
-    }
-    posix_spawn_file_actions_destroy(&actions);
+    const pid_t pid = apsis::bench::SpawnScheduler(binary, config, log);
+    if (pid < 0) return 1;
     boost::asio::io_context io;
     zmq::context_t zmq(1);
     apsis::transport::DealerClientOptions options;
