@@ -1,5 +1,7 @@
 #include "cli/job_spec_file.h"
 
+#include <yaml-cpp/eventhandler.h>
+
 #include <cctype>
 #include <cerrno>
 #include <cstring>
@@ -7,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "common/yaml_config.h"
@@ -162,17 +165,70 @@ Status TooLarge(const std::string& name, uintmax_t size) {
                               " bytes: split it into several files and submits");
 }
 
+Status MalformedYaml(const std::string& name, const YAML::Mark& mark, const std::string& what) {
+  return InvalidArgumentError(name + ":" + std::to_string(mark.line + 1) + ":" +
+                              std::to_string(mark.column + 1) + ": malformed YAML: " + what);
+}
+
+// Records where each document starts and nothing else. yaml-cpp 0.7 (Debian 12) reports a
+// document that begins with a token it cannot start a node with (e.g. a stray ',') as an empty
+// document without consuming that token, so YAML::LoadAll returns that empty document again and
+// again until memory runs out (jbeder/yaml-cpp#1040, fixed upstream by #1319 in 2024). A document
+// that starts where the previous one did has consumed nothing: that is the point to stop.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  std::optional<YAML::Mark> stuck_at;
+
+  void OnDocumentStart(const YAML::Mark& mark) override {
+    if (previous_ && previous_->pos == mark.pos) stuck_at = mark;
+    previous_ = mark;
+  }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+ private:
+  std::optional<YAML::Mark> previous_;
+};
+
+// YAML::LoadAll, after a first event-only pass over the text has shown that every document
+// consumes input (see DocumentStarts); the second pass builds the nodes.
+Result<std::vector<YAML::Node>> LoadDocuments(const std::string& text, const std::string& name) {
+  try {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentStarts starts;
+    while (parser.HandleNextDocument(starts)) {
+      if (starts.stuck_at) {
+        const YAML::Mark& at = *starts.stuck_at;
+        const char c =
+            at.pos >= 0 && static_cast<size_t>(at.pos) < text.size() ? text[at.pos] : ' ';
+        return MalformedYaml(
+            name, at,
+            std::string("unexpected '") + c + "' where a document should start" +
+                (c == ',' ? " (',' separates items only inside [...] or {...})" : "") +
+                ": remove it or quote the value it belongs to");
+      }
+    }
+    return YAML::LoadAll(text);
+  } catch (const YAML::Exception& e) {
+    return MalformedYaml(name, e.mark, e.msg);
+  }
+}
+
 }  // namespace
 
 Result<std::vector<v1::JobSpec>> ParseJobSpecText(const std::string& text,
                                                   const std::string& name) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(text);
-  } catch (const YAML::Exception& e) {
-    return InvalidArgumentError(name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                                std::to_string(e.mark.column + 1) + ": malformed YAML: " + e.msg);
-  }
+  ASSIGN_OR_RETURN(std::vector<YAML::Node> documents, LoadDocuments(text, name));
   // ConfigReader takes a YamlDocument only for the file name; the documents are read through
   // ConfigMaps built on each node, whose marks point into the whole file.
   ASSIGN_OR_RETURN(YamlDocument file, YamlDocument::Parse("", name));

@@ -4,8 +4,11 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
+#include <iostream>
 
 #include "common/time.h"
 
@@ -221,6 +224,22 @@ TEST(JobSpecFileTest, IdsAreCheckedForCharactersAndUniqueness) {
 
 TEST(JobSpecFileTest, MalformedYamlIsReportedWithItsPosition) {
   EXPECT_THAT(ErrorOf("name: t\nkind: [training\n"), HasSubstr("jobs.yaml:3:1: malformed YAML"));
+}
+
+// yaml-cpp 0.7's LoadAll returns an empty document for a stray ',' at a document's start without
+// consuming it, forever: without the guard this child allocates until the alarm kills it.
+TEST(JobSpecFileDeathTest, AStrayCommaWhereADocumentStartsIsAnErrorNotAnEndlessLoad) {
+  for (const char* text : {",", ", a", "name: t\n---\n,\n", "---\n,\n"}) {
+    EXPECT_EXIT(
+        {
+          alarm(3);
+          auto specs = ParseJobSpecText(text, "jobs.yaml");
+          std::cerr << (specs.ok() ? "parsed" : specs.status().message());
+          std::_Exit(0);
+        },
+        ::testing::ExitedWithCode(0), "jobs.yaml:[0-9]+:1: malformed YAML: unexpected ','")
+        << text;
+  }
 }
 
 TEST(JobSpecFileTest, DocumentsMustBeJobsOrJobLists) {
