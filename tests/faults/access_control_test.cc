@@ -35,12 +35,7 @@ class AccessControlTest : public SchedulerFixture {
   std::vector<std::pair<std::string, v1::ClientRequest>> EveryRequest() const {
     std::vector<std::pair<std::string, v1::ClientRequest>> all;
     v1::ClientRequest r;
-    v1::JobSpec* job = r.mutable_submit()->add_jobs();
-    job->set_kind(v1::JOB_KIND_TRAINING);
-    job->set_gpus(1);
-    job->set_gpu_type("H100");
-    job->set_watts_per_gpu(700);
-    job->mutable_training()->set_gpu_hours(1);
+    AddTrainingJob(r.mutable_submit(), 1, 1);
     all.emplace_back("submit", r);
     r.Clear();
     r.mutable_get_job()->set_job_id(alice_job_);

@@ -47,12 +47,7 @@ class AgentFaultsTest : public SchedulerFixture {
   // A training job on all 8 GPUs that runs `seconds` and checkpoints every `checkpoint` seconds.
   std::string SubmitJob(double seconds, double checkpoint) {
     v1::ClientRequest req;
-    v1::JobSpec* job = req.mutable_submit()->add_jobs();
-    job->set_kind(v1::JOB_KIND_TRAINING);
-    job->set_gpus(8);
-    job->set_gpu_type("H100");
-    job->set_watts_per_gpu(700);
-    job->mutable_training()->set_gpu_hours(8 * seconds / 3600);
+    v1::JobSpec* job = AddTrainingJob(req.mutable_submit(), 8, 8 * seconds / 3600);
     job->mutable_training()->set_checkpoint_interval_us(Seconds(checkpoint).count());
     auto answer = Ask(*ops_, req);
     EXPECT_TRUE(answer.ok()) << answer.status().ToString();
@@ -135,10 +130,9 @@ TEST_F(AgentFaultsTest, KilledAgentIsDownOnlyAfterTheTimeoutAndItsJobResumesElse
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "ground-a:JOB_EVENT_FINISHED"), 0);
 }
 
-// An orbital node in relay mode behind its apsis-link; the link is killed for ~0.5 s every ~3 s
-// while a job checkpoints every 0.5 s. The agent keeps its events journaled and resends
-// them; the scheduler applies each exactly once, in order.
-class LinkCutTest : public AgentFaultsTest {
+// An orbital node in relay mode behind its apsis-link, on a scheduler that waits 5 s of silence
+// (a cut and the agent's reconnection backoff) before marking a node down.
+class OrbitalLinkTest : public AgentFaultsTest {
  protected:
   // The Sun's right ascension now (low-precision solar position, good to ~1 deg).
   static double SunRightAscensionDeg() {
@@ -152,53 +146,61 @@ class LinkCutTest : public AgentFaultsTest {
     return ra < 0 ? ra + 360 : ra;
   }
 
-  void SetUp() override {
-    proc_ = std::make_unique<SchedulerProcess>(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    agent_a_ = proc_->MakeKey("orbital-1", "agents");
-    operator_ = proc_->MakeKey("ops", "operators");
+  std::string AgentsBlock() const override {
+    return "agents: {heartbeat_interval: 200ms, down_after_missed_heartbeats: 25,"
+           " restart_grace: 2s}\n";
+  }
+  void MakeMoreKeys() override {
+    proc_->MakeKey("orbital-1", "agents");
     proc_->MakeKey("link", "keys");
-    // Silence up to 5 s (a cut and the agent's reconnection backoff) is not yet down.
-    proc_->WriteConfig("",
-                       "agents: {heartbeat_interval: 200ms, down_after_missed_heartbeats: 25,"
-                       " restart_grace: 2s}\n");
-    StartScheduler();
+  }
+
+  // orbital-1's file, read by its agent and by its apsis-link listening on `link_port`.
+  std::string OrbitalConfig(int link_port) {
+    const std::filesystem::path config = proc_->dir() / "orbital-1.yaml";
+    const std::string epoch = FormatRfc3339(SystemClock().Now());
+    std::ofstream(config)
+        << "node: {id: orbital-1, kind: orbital, gpus: {count: 8, type: H100, watts_each: 700}}\n"
+        << "scheduler:\n"
+        << "  endpoint: tcp://127.0.0.1:" << link_port << "\n"
+        << "  server_public_key: keys/link.pub\n"
+        << "  client_key: agents/orbital-1.key\n"
+        << "  event_resend_interval: 1s\n"
+        << "state_dir: orbital-state\nmetrics_listen: 127.0.0.1:0\n"
+        << "executor: {kind: sim, checkpoint_interval: 1s}\n"
+        << "forecast: {step: 5s, horizon: 2h}\n"
+        << "orbital:\n"
+        // At its ascending node under the Sun at the epoch: sunlit for the whole test.
+        << "  orbit: {altitude_km: 550, inclination_deg: 53, raan_deg: " << SunRightAscensionDeg()
+        << ", epoch: " << epoch << "}\n"
+        << "  solar_array: {bol_w: 30000}\n"
+        << "  battery: {capacity_wh: 60000, max_charge_w: 20000}\n"
+        << "  bus_load_w: 1000\n  radiator_limit_w: 20000\n"
+        << "  relay: {mode: always, latency_ms: 20}\n"
+        << "  ground_stations:\n"
+        << "    - {name: oregon, lat: 45.51, lon: -119.37, min_elevation_deg: 5, uplink_bps: 2.0e6,"
+           " downlink_bps: 5.0e7}\n"
+        << "link_proxy: {listen: 'tcp://127.0.0.1:" << link_port << "', scheduler_endpoint: '"
+        << proc_->agent_endpoint() << "',\n"
+        << "             server_key: keys/link.key, scheduler_public_key: keys/scheduler.pub,\n"
+        << "             ground_latency_ms: 5, metrics_listen: '127.0.0.1:0'}\n";
+    return config.string();
+  }
+
+  std::unique_ptr<AgentProcess> StartLink(const std::string& config, const std::string& name) {
+    return std::make_unique<AgentProcess>(proc_->dir(), APSIS_LINK_BINARY,
+                                          std::vector<std::string>{"--config", config}, name);
   }
 };
 
+// The link is killed for ~0.5 s every ~3 s while a job checkpoints every 0.5 s. The agent keeps
+// its events journaled and resends them; the scheduler applies each exactly once, in order.
+class LinkCutTest : public OrbitalLinkTest {};
+
 TEST_F(LinkCutTest, EveryEventCrossesARepeatedlyCutLinkExactlyOnceInOrder) {
-  const int link_port = FreeLoopbackPort();
-  const std::filesystem::path config = proc_->dir() / "orbital-1.yaml";
-  const std::string epoch = FormatRfc3339(SystemClock().Now());
-  std::ofstream(config)
-      << "node: {id: orbital-1, kind: orbital, gpus: {count: 8, type: H100, watts_each: 700}}\n"
-      << "scheduler:\n"
-      << "  endpoint: tcp://127.0.0.1:" << link_port << "\n"
-      << "  server_public_key: keys/link.pub\n"
-      << "  client_key: agents/orbital-1.key\n"
-      << "  event_resend_interval: 1s\n"
-      << "state_dir: orbital-state\nmetrics_listen: 127.0.0.1:0\n"
-      << "executor: {kind: sim, checkpoint_interval: 1s}\n"
-      << "forecast: {step: 5s, horizon: 2h}\n"
-      << "orbital:\n"
-      // At its ascending node under the Sun at the epoch: sunlit for the whole test.
-      << "  orbit: {altitude_km: 550, inclination_deg: 53, raan_deg: " << SunRightAscensionDeg()
-      << ", epoch: " << epoch << "}\n"
-      << "  solar_array: {bol_w: 30000}\n"
-      << "  battery: {capacity_wh: 60000, max_charge_w: 20000}\n"
-      << "  bus_load_w: 1000\n  radiator_limit_w: 20000\n"
-      << "  relay: {mode: always, latency_ms: 20}\n"
-      << "  ground_stations:\n"
-      << "    - {name: oregon, lat: 45.51, lon: -119.37, min_elevation_deg: 5, uplink_bps: 2.0e6,"
-         " downlink_bps: 5.0e7}\n"
-      << "link_proxy: {listen: 'tcp://127.0.0.1:" << link_port << "', scheduler_endpoint: '"
-      << proc_->agent_endpoint() << "',\n"
-      << "             server_key: keys/link.key, scheduler_public_key: keys/scheduler.pub,\n"
-      << "             ground_latency_ms: 5, metrics_listen: '127.0.0.1:0'}\n";
-  auto link =
-      std::make_unique<AgentProcess>(proc_->dir(), APSIS_LINK_BINARY,
-                                     std::vector<std::string>{"--config", config.string()}, "link");
-  auto agent = StartAgent(config.string(), "agent");
+  const std::string config = OrbitalConfig(FreeLoopbackPort());
+  auto link = StartLink(config, "link");
+  auto agent = StartAgent(config, "agent");
   ASSERT_TRUE(RunUntil(
       io_, [&] { return NodeState("orbital-1") == v1::NODE_STATE_READY; }, 30s))
       << agent->Log() << link->Log();
@@ -213,9 +215,7 @@ TEST_F(LinkCutTest, EveryEventCrossesARepeatedlyCutLinkExactlyOnceInOrder) {
         link->Stop(SIGKILL);
         ++cuts;
         std::this_thread::sleep_for(std::chrono::milliseconds(400 + 100 * (cuts % 5)));
-        link = std::make_unique<AgentProcess>(proc_->dir(), APSIS_LINK_BINARY,
-                                              std::vector<std::string>{"--config", config.string()},
-                                              "link");
+        link = StartLink(config, "link");
         for (int i = 0; i < 5 && Job(id).state() != v1::JOB_STATE_SUCCEEDED; ++i) {
           io_.run_for(500ms);
           if (io_.stopped()) io_.restart();

@@ -178,14 +178,7 @@ TEST_F(HostileClientsTest, TenThousandConnectionsAreHeldAndAnOperatorIsStillServ
 TEST_F(HostileClientsTest, HundredThousandJobsInOneRequestAreRefusedWithTheLimitNamed) {
   const long rss_before = proc_->RssKiB();
   v1::ClientRequest req;
-  for (int i = 0; i < 100'000; ++i) {
-    v1::JobSpec* job = req.mutable_submit()->add_jobs();
-    job->set_kind(v1::JOB_KIND_TRAINING);
-    job->set_gpus(1);
-    job->set_gpu_type("H100");
-    job->set_watts_per_gpu(700);
-    job->mutable_training()->set_gpu_hours(1);
-  }
+  for (int i = 0; i < 100'000; ++i) AddTrainingJob(req.mutable_submit(), 1, 1);
   ASSERT_LT(req.ByteSizeLong(), size_t{4} << 20) << "must fit max_message_bytes to reach the check";
   auto alice = Peer(proc_->client_endpoint(), submitter_);
   auto answer = Ask(*alice, req);

@@ -57,14 +57,7 @@ TEST_F(DiskFullTest, SubmittersGetAClearErrorNothingIsHalfWrittenAndWritesResume
   SetDiskFull(true);
   // A submission is refused, saying why and what to do; nothing of it exists afterwards.
   v1::ClientRequest submit;
-  for (int i = 0; i < 3; ++i) {
-    v1::JobSpec* job = submit.mutable_submit()->add_jobs();
-    job->set_kind(v1::JOB_KIND_TRAINING);
-    job->set_gpus(1);
-    job->set_gpu_type("H100");
-    job->set_watts_per_gpu(700);
-    job->mutable_training()->set_gpu_hours(1);
-  }
+  for (int i = 0; i < 3; ++i) AddTrainingJob(submit.mutable_submit(), 1, 1);
   auto refused = Ask(*alice, submit);
   ASSERT_FALSE(refused.ok());
   EXPECT_EQ(refused.status().code(), StatusCode::kUnavailable);
@@ -125,14 +118,7 @@ TEST_F(SchedulerCrashTest, SigkillUnderConcurrentSubmittersKeepsEveryAcknowledge
   auto send = [&](int c) {
     v1::Envelope e;
     e.set_correlation_id(next);
-    for (int j = 0; j < 10; ++j) {
-      v1::JobSpec* job = e.mutable_client_request()->mutable_submit()->add_jobs();
-      job->set_kind(v1::JOB_KIND_TRAINING);
-      job->set_gpus(1);
-      job->set_gpu_type("H100");
-      job->set_watts_per_gpu(700);
-      job->mutable_training()->set_gpu_hours(1);
-    }
+    for (int j = 0; j < 10; ++j) AddTrainingJob(e.mutable_client_request()->mutable_submit(), 1, 1);
     pending[next++] = c;
     clients[c]->Send(e);
   };
@@ -177,29 +163,6 @@ class AgentClockSkewTest : public SchedulerFixture {
     skewed_ = proc_->MakeKey("skewed", "agents");  // refused every time: never bound to a node
     orbital_ = proc_->MakeKey("orbital", "agents");
   }
-  v1::Envelope SkewedHello(ScriptedPeer& agent, const std::string& node, bool orbital,
-                           Duration skew) {
-    v1::Envelope e;
-    v1::NodeSpec* spec = e.mutable_hello()->mutable_spec();
-    spec->set_id(node);
-    spec->set_kind(orbital ? v1::NODE_KIND_ORBITAL : v1::NODE_KIND_GROUND);
-    spec->mutable_gpus()->set_count(8);
-    spec->mutable_gpus()->set_type("H100");
-    spec->mutable_gpus()->set_watts_each(700);
-    e.mutable_hello()->set_agent_time_us((clock_.Now() + skew).micros());
-    agent.Send(e);
-    std::optional<v1::Envelope> answer;
-    RunUntil(
-        io_,
-        [&] {
-          for (auto& m : agent.inbox())
-            if (m.has_welcome() || m.has_error()) answer = m;
-          return answer.has_value();
-        },
-        5s);
-    agent.inbox().clear();
-    return answer.value_or(v1::Envelope());
-  }
   transport::CurveKeyPair skewed_, orbital_;
 };
 
@@ -207,8 +170,8 @@ TEST_F(AgentClockSkewTest, FiveSecondsIsHandledFiveMinutesIsRefusedWithTheSkewNa
   auto a = Peer(proc_->agent_endpoint(), agent_a_);
   auto b = Peer(proc_->agent_endpoint(), agent_b_);
   // ±5 s: within tolerance, registered; a job is placed and runs.
-  EXPECT_TRUE(SkewedHello(*a, "ground-ahead", false, Seconds(5)).has_welcome());
-  EXPECT_TRUE(SkewedHello(*b, "ground-behind", false, Seconds(-5)).has_welcome());
+  EXPECT_TRUE(Hello(*a, "ground-ahead", false, {}, Seconds(5)).has_welcome());
+  EXPECT_TRUE(Hello(*b, "ground-behind", false, {}, Seconds(-5)).has_welcome());
   GroundForecast(*a, "ground-ahead");
   auto ids = Submit(*ops_, 1);
   ASSERT_EQ(ids.size(), 1u);
@@ -221,7 +184,7 @@ TEST_F(AgentClockSkewTest, FiveSecondsIsHandledFiveMinutesIsRefusedWithTheSkewNa
   // ±5 min on the ground: refused, naming the skew and the fix.
   auto c = Peer(proc_->agent_endpoint(), skewed_);
   for (Duration skew : {Minutes(5), Minutes(-5)}) {
-    v1::Envelope refused = SkewedHello(*c, "ground-skewed", false, skew);
+    v1::Envelope refused = Hello(*c, "ground-skewed", false, {}, skew);
     ASSERT_TRUE(refused.has_error()) << "a ground clock off by " << FormatDuration(skew);
     EXPECT_EQ(refused.error().code(), v1::ERROR_CODE_FAILED_PRECONDITION);
     EXPECT_NE(refused.error().message().find("clock"), std::string::npos)
@@ -231,9 +194,9 @@ TEST_F(AgentClockSkewTest, FiveSecondsIsHandledFiveMinutesIsRefusedWithTheSkewNa
   }
   // In orbit a Hello 5 minutes old may have waited in a link queue: accepted. 5 minutes ahead is
   // skew: refused.
-  EXPECT_TRUE(SkewedHello(*c, "orbital-ahead", true, Minutes(5)).has_error());
+  EXPECT_TRUE(Hello(*c, "orbital-ahead", true, {}, Minutes(5)).has_error());
   auto o = Peer(proc_->agent_endpoint(), orbital_);
-  EXPECT_TRUE(SkewedHello(*o, "orbital-late", true, Minutes(-5)).has_welcome());
+  EXPECT_TRUE(Hello(*o, "orbital-late", true, {}, Minutes(-5)).has_welcome());
 }
 
 }  // namespace

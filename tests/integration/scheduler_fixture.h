@@ -65,8 +65,10 @@ class SchedulerFixture : public ::testing::Test {
     return peer.Ask(std::move(e), std::chrono::seconds(2));
   }
 
+  // `clock_skew`: how far the agent's clock is off (its Hello's agent_time is now + skew).
   v1::Envelope Hello(ScriptedPeer& agent, const std::string& node_id, bool orbital,
-                     std::vector<std::string> running = {}) {
+                     std::vector<std::string> running = {},
+                     Duration clock_skew = Duration::zero()) {
     v1::Envelope e;
     v1::NodeSpec* spec = e.mutable_hello()->mutable_spec();
     spec->set_id(node_id);
@@ -76,7 +78,7 @@ class SchedulerFixture : public ::testing::Test {
     spec->mutable_gpus()->set_watts_each(700);
     spec->mutable_ground()->set_pue(1.2);
     spec->mutable_ground()->set_region("us-west");
-    e.mutable_hello()->set_agent_time_us(clock_.Now().micros());
+    e.mutable_hello()->set_agent_time_us((clock_.Now() + clock_skew).micros());
     for (const auto& id : running) {
       v1::RunningJob* r = e.mutable_hello()->add_running();
       r->set_job_id(id);
@@ -178,16 +180,21 @@ class SchedulerFixture : public ::testing::Test {
     }
   }
 
+  // Adds a training job on H100s at 700 W each to `submit`.
+  static v1::JobSpec* AddTrainingJob(v1::SubmitJobsRequest* submit, uint32_t gpus,
+                                     double gpu_hours) {
+    v1::JobSpec* job = submit->add_jobs();
+    job->set_kind(v1::JOB_KIND_TRAINING);
+    job->set_gpus(gpus);
+    job->set_gpu_type("H100");
+    job->set_watts_per_gpu(700);
+    job->mutable_training()->set_gpu_hours(gpu_hours);
+    return job;
+  }
+
   std::vector<std::string> Submit(ScriptedPeer& client, int count, double gpu_hours = 4) {
     v1::ClientRequest req;
-    for (int i = 0; i < count; ++i) {
-      v1::JobSpec* job = req.mutable_submit()->add_jobs();
-      job->set_kind(v1::JOB_KIND_TRAINING);
-      job->set_gpus(2);
-      job->set_gpu_type("H100");
-      job->set_watts_per_gpu(700);
-      job->mutable_training()->set_gpu_hours(gpu_hours);
-    }
+    for (int i = 0; i < count; ++i) AddTrainingJob(req.mutable_submit(), 2, gpu_hours);
     auto answer = Ask(client, req);
     EXPECT_TRUE(answer.ok()) << answer.status().ToString();
     if (!answer.ok()) return {};
