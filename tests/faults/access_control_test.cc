@@ -1,8 +1,10 @@
 // Access control of the real apsis-scheduler: every client request type as an operator, as the
 // submitter who owns a job, as another submitter, as an agent key and as an unknown key; an agent
 // that tries to speak for another node or report another node's job; secret key files readable by
-// others; secrets in logs.
+// others (the scheduler's and apsisctl's); secrets in logs.
 #include <sys/stat.h>
+
+#include <cstdio>
 
 #include "scheduler_fixture.h"
 
@@ -199,6 +201,39 @@ TEST_F(AccessControlTest, SecretKeyReadableByOthersIsRefusedAndNoSecretIsLogged)
   for (const transport::CurveKeyPair* k : keys) {
     EXPECT_EQ(proc_->Log().find(k->secret_z85), std::string::npos) << "a secret key was logged";
   }
+}
+
+// apsisctl refuses a client key file that group or others can read, naming the file and the
+// fix, and connects once it is 0600.
+class ClientKeyFileTest : public SchedulerFixture {
+ protected:
+  // `apsisctl status` as the operator; its wait status and everything it printed.
+  std::pair<int, std::string> ApsisctlStatus(const std::filesystem::path& key) {
+    const std::string command =
+        std::string(APSISCTL_BINARY) + " status --scheduler " + proc_->client_endpoint() +
+        " --key " + key.string() + " --server-key " +
+        (proc_->dir() / "keys" / "scheduler.pub").string() + " --timeout 10s 2>&1";
+    std::string output;
+    FILE* out = popen(command.c_str(), "r");
+    if (out == nullptr) return {-1, "popen failed"};
+    char buffer[4096];
+    for (size_t n; (n = fread(buffer, 1, sizeof buffer, out)) > 0;) output.append(buffer, n);
+    return {pclose(out), output};
+  }
+};
+
+TEST_F(ClientKeyFileTest, ApsisctlRefusesAKeyOthersCanReadAndConnectsWithMode600) {
+  const std::filesystem::path key = proc_->dir() / "operators" / "ops.key";
+  for (mode_t mode : {0644, 0640, 0604}) {
+    ASSERT_EQ(chmod(key.c_str(), mode), 0);
+    auto [status, output] = ApsisctlStatus(key);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 0) << "mode " << mode << ": " << output;
+    EXPECT_NE(output.find("'" + key.string() + "'"), std::string::npos) << output;
+    EXPECT_NE(output.find("chmod 600 " + key.string()), std::string::npos) << output;
+  }
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+  auto [status, output] = ApsisctlStatus(key);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << output;
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Faults around the real apsis-agent and apsis-link: an agent SIGKILLed mid-job, an apsis-link
 // killed and restarted again and again while a job reports through it. Nothing is lost, nothing
-// is applied twice.
+// is applied twice. Both programs refuse secret key files that others can read.
+#include <sys/stat.h>
+
 #include <cmath>
 #include <thread>
 
@@ -32,6 +34,19 @@ class AgentFaultsTest : public SchedulerFixture {
                         << "latencies: [{region: us-west, latency_ms: 5}]\n"
                         << "ground: {grid_kw: 100, pue: 1.2, region: us-west}\n";
     return file.string();
+  }
+
+  // `program` (started with `key` at mode `mode`) exits at once, saying which file is readable by
+  // others and how to fix it.
+  static void ExpectKeyRefused(AgentProcess& program, const std::filesystem::path& key,
+                               mode_t mode) {
+    ASSERT_TRUE(program.ExitsWithin(10s))
+        << "runs with " << key << " at mode 0" << std::oct << mode << "\n"
+        << program.Log();
+    EXPECT_TRUE(WIFEXITED(program.exit_status()) && WEXITSTATUS(program.exit_status()) != 0);
+    const std::string log = program.Log();
+    EXPECT_NE(log.find("'" + key.string() + "'"), std::string::npos) << log;
+    EXPECT_NE(log.find("chmod 600 " + key.string()), std::string::npos) << log;
   }
 
   std::unique_ptr<AgentProcess> StartAgent(const std::string& config, const std::string& name) {
@@ -302,6 +317,42 @@ TEST_F(AgentRestartTest, RestartedAgentTakesOverItsJobAndLosesNoQueuedEvent) {
   for (const auto& e : JobEvents(second)) kinds.push_back(e.kind());
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "JOB_EVENT_CHECKPOINTED"), 2);
   EXPECT_EQ(std::count(kinds.begin(), kinds.end(), "JOB_EVENT_FINISHED"), 1);
+}
+
+// apsis-agent and apsis-link refuse a secret key file that group or others can read, naming the
+// file and the fix, and run once it is 0600 (the scheduler's own key: AccessControlTest).
+class KeyFileTest : public OrbitalLinkTest {};
+
+TEST_F(KeyFileTest, AgentRefusesAKeyOthersCanReadAndRunsWithMode600) {
+  const std::string config = GroundAgentConfig("ground-a");
+  const std::filesystem::path key = proc_->dir() / "agents" / "ground-a.key";
+  for (mode_t mode : {0644, 0640, 0604}) {
+    ASSERT_EQ(chmod(key.c_str(), mode), 0);
+    auto agent = StartAgent(config, "agent-mode-" + std::to_string(mode));
+    ExpectKeyRefused(*agent, key, mode);
+  }
+  ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+  auto agent = StartAgent(config, "agent");
+  EXPECT_TRUE(WaitReady("ground-a")) << agent->Log();
+}
+
+TEST_F(KeyFileTest, LinkRefusesKeysOthersCanReadAndRunsWithMode600) {
+  const std::string config = OrbitalConfig(FreeLoopbackPort());
+  // Its own key (link_proxy.server_key) and the agent's, which it uses towards the scheduler.
+  for (const char* file : {"keys/link.key", "agents/orbital-1.key"}) {
+    const std::filesystem::path key = proc_->dir() / file;
+    for (mode_t mode : {0644, 0640}) {
+      ASSERT_EQ(chmod(key.c_str(), mode), 0);
+      auto link = StartLink(config, "link-mode-" + std::to_string(mode));
+      ExpectKeyRefused(*link, key, mode);
+    }
+    ASSERT_EQ(chmod(key.c_str(), 0600), 0);
+  }
+  auto link = StartLink(config, "link");
+  auto agent = StartAgent(config, "agent");
+  EXPECT_TRUE(RunUntil(
+      io_, [&] { return NodeState("orbital-1") == v1::NODE_STATE_READY; }, 30s))
+      << agent->Log() << link->Log();
 }
 
 }  // namespace

@@ -59,6 +59,17 @@ class AgentProcess {
     pid_ = -1;
     return status_;
   }
+  // Waits up to `limit` for the process to exit by itself; true if it did (its wait status is
+  // then exit_status()).
+  bool ExitsWithin(std::chrono::milliseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    while (pid_ > 0 && std::chrono::steady_clock::now() < end) {
+      if (waitpid(pid_, &status_, WNOHANG) == pid_) pid_ = -1;
+      if (pid_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return pid_ <= 0;
+  }
+  int exit_status() const { return status_; }
   std::string Log() const {
     std::ifstream in(log_);
     return std::string(std::istreambuf_iterator<char>(in), {});
