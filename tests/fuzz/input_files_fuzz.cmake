@@ -2,6 +2,9 @@
 # constellation patterns.
 apsis_fuzzer(scheduler_config_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/scheduler_config_fuzz.cc
   DEPS apsis_scheduler_daemon)
+# Job spec files as apsisctl submit reads them, then the scheduler's validation of each job.
+apsis_fuzzer(job_spec_file_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/job_spec_file_fuzz.cc
+  DEPS apsis_cli_client apsis_scheduler_daemon)
 apsis_fuzzer(agent_config_fuzz SOURCES ${CMAKE_CURRENT_LIST_DIR}/agent_config_fuzz.cc
   DEPS apsis_agents)
 target_compile_definitions(agent_config_fuzz PRIVATE
