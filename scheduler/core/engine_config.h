@@ -42,6 +42,10 @@ struct EngineConfig {
   bool enable_preemption = true;
   // Consider migrating running training off nodes whose forecast changed.
   bool enable_migration = true;
+  // Skip the migration search of a running job when a lower bound of any move's cost shows it
+  // cannot pay, and stop that search at the cost that would pay. Same decisions either way;
+  // false searches every job in full (the reference the shortcuts are tested against).
+  bool migration_shortcuts = true;
 };
 
 Status ValidateEngineConfig(const EngineConfig& config);

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 #include "scheduler/core/engine.h"
 #include "scheduler/core/engine_records.h"
@@ -90,15 +91,88 @@ Result<PlanResult> Engine::Plan(TimePoint now) {
   return plan;
 }
 
+namespace {
+
+// Lower bounds on what any candidate of a training job can cost, from forecast-only minima of
+// the whole fleet (commitments only add cost): the migration check skips a job whose every move
+// costs more than staying.
+struct MigrationFloors {
+  bool any_ground = false, any_orbital = false;
+  double ground_usd_per_kwh = 0;  // min over ground nodes of PUE × (energy + carbon) per IT kWh
+  double max_step_hours = 0;
+};
+
+MigrationFloors FleetMigrationFloors(const std::vector<SearchNode>& nodes,
+                                     const ObjectiveWeights& w) {
+  MigrationFloors f;
+  for (const SearchNode& n : nodes) {
+    if (!n.ledger) continue;
+    const NodeLedger& l = *n.ledger;
+    f.max_step_hours = std::max(f.max_step_hours, l.step_hours());
+    if (l.orbital()) {
+      f.any_orbital = true;
+      continue;
+    }
+    const NodeLedger::ForecastBounds& b = l.forecast_bounds();
+    const double k = l.NodeLoadW(1000.0) / 1000.0 *
+                     (w.energy_weight * b.min_price_usd_per_kwh +
+                      w.carbon_usd_per_kg * b.min_carbon_g_per_kwh / 1000.0);
+    f.ground_usd_per_kwh = f.any_ground ? std::min(f.ground_usd_per_kwh, k) : k;
+    f.any_ground = true;
+  }
+  return f;
+}
+
+// A lower bound of cost.total() of any candidate for `req` (training) on a node other than
+// req.input_node_id: energy at the fleet's cheapest rate over the run's shortest possible length
+// (longest when that rate is negative), the transfers every such move pays, and no battery wear,
+// latency or delay. +inf when no node has a forecast.
+double MigrationCostFloor(const MigrationFloors& f, const PlacementRequest& req,
+                          const ObjectiveWeights& w) {
+  const JobSpec& job = *req.job;
+  const double it_kw = job.gpus * job.watts_per_gpu / 1000.0;
+  const double run_h = req.work_gpu_hours / job.gpus;
+  // Runs last whole steps: at least run_h (less the search's rounding allowance), at most one
+  // step more.
+  const double min_h = std::max(0.0, run_h - 1e-9 * f.max_step_hours);
+  const double max_h = run_h + f.max_step_hours;
+  auto energy = [&](double usd_per_kwh) {
+    return usd_per_kwh * it_kw * (usd_per_kwh >= 0 ? min_h : max_h);
+  };
+  const double gb = job.input_gb + req.resume_stage_gb + job.output_gb;
+  double floor = std::numeric_limits<double>::infinity();
+  if (f.any_ground) {
+    floor = energy(f.ground_usd_per_kwh) + gb * w.ground_transfer_usd_per_gb;
+  }
+  if (f.any_orbital) {
+    floor =
+        std::min(floor, energy(w.orbital_energy_usd_per_kwh) + gb * w.space_transfer_usd_per_gb);
+  }
+  return floor;
+}
+
+}  // namespace
+
 // A running training job on a node whose forecast changed moves only when the cost saved on its
 // remaining work exceeds the migration cost (checkpoint transfer + progress lost while
-// checkpointing and restoring).
+// checkpointing and restoring). The move pays staging on both sides of that comparison, so it
+// pays off exactly when the alternative's other costs undercut staying by more than the lost
+// progress: with migration_shortcuts, a job is not searched when a lower bound of every
+// alternative's cost shows that cannot happen, and the search stops at the cost that would pay
+// (when the policy scores by total cost).
 void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint now,
                                PlanResult& plan) {
+  const ObjectiveWeights& wt = config_.weights;
+  const bool shortcuts = config_.migration_shortcuts;
+  const MigrationFloors floors =
+      shortcuts ? FleetMigrationFloors(SearchNodes(), wt) : MigrationFloors{};
+  const bool cutoff = shortcuts && config_.max_scored_nodes <= 0 && policy_->ScoresByTotalCost();
+  std::vector<SearchNode> others;
   for (const std::string& nid : node_ids) {
     NodeRecord& node = *nodes_.find(nid)->second;
     if (!node.ledger) continue;
     const std::vector<std::string> keys(node.reservation_keys.begin(), node.reservation_keys.end());
+    others.clear();  // the node set does not change during migration
     for (const std::string& key : keys) {
       const Reservation res = reservations_[key];
       JobRecord& j = *jobs_.find(res.job_id)->second;
@@ -116,33 +190,44 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
       double stay_usd = res.cost.battery_wear_usd * left;
       if (!l.orbital()) {
         const double node_kw = l.NodeLoadW(res.it_load_w) / 1000.0;
-        stay_usd +=
-            config_.weights.energy_weight * node_kw * l.PriceIntegral(s_now, s_end) +
-            config_.weights.carbon_usd_per_kg * node_kw * l.CarbonIntegral(s_now, s_end) / 1000.0;
+        stay_usd += wt.energy_weight * node_kw * l.PriceIntegral(s_now, s_end) +
+                    wt.carbon_usd_per_kg * node_kw * l.CarbonIntegral(s_now, s_end) / 1000.0;
       } else {
         stay_usd += res.cost.energy_usd * left;
       }
-      JobRecord moved = j;
-      RequeueFromStop(moved, res, now, now + ckpt);
-      const PlacementRequest req = MakeRequest(moved, now);
-      std::vector<SearchNode> others;
-      for (const SearchNode& s : SearchNodes()) {
-        if (s.spec->id != nid) others.push_back(s);
-      }
-      SearchOutcome o = SearchPlacement(others, req, config_, *policy_, false);
-      if (!o.best) continue;
-      // Both sides pay the output transfer; the move also pays staging input and checkpoint on
-      // the new node, plus the progress lost while checkpointing and restoring.
-      const ObjectiveWeights& wt = config_.weights;
-      const Reservation& alt = o.best->reservation;
-      const bool alt_orbital = nodes_.find(alt.node_id)->second->ledger->orbital();
+      // Both sides pay the output transfer.
       stay_usd += j.spec.output_gb *
                   (l.orbital() ? wt.space_transfer_usd_per_gb : wt.ground_transfer_usd_per_gb);
+      const double lost_usd = ToSeconds(ckpt) / 3600.0 * 2 * res.gpus * wt.gpu_hour_value_usd;
+      JobRecord moved = j;
+      RequeueFromStop(moved, res, now, now + ckpt);
+      PlacementRequest req = MakeRequest(moved, now);
+      req.describe = false;  // only the best candidate is used
+      // A move pays when the alternative's cost, staging aside, is below stay − lost progress;
+      // the allowance covers rounding differences between the two ways of adding it up.
+      const double pays_below = stay_usd - lost_usd;
+      const double allowance = 1e-9 * (std::abs(stay_usd) + lost_usd + 1.0) + 1e-9;
+      double visit_below = std::numeric_limits<double>::infinity();
+      if (shortcuts) {
+        const double floor = MigrationCostFloor(floors, req, wt);
+        if (floor > pays_below + allowance * (1.0 + std::abs(floor))) continue;
+        if (cutoff) visit_below = pays_below + allowance * (1.0 + std::abs(pays_below));
+      }
+      if (others.empty()) {
+        for (const SearchNode& s : SearchNodes()) {
+          if (s.spec->id != nid) others.push_back(s);
+        }
+      }
+      SearchOutcome o = SearchPlacement(others, req, config_, *policy_, false, visit_below);
+      if (!o.best || o.best->score >= visit_below) continue;
+      // The move also pays staging input and checkpoint on the new node, plus the progress lost
+      // while checkpointing and restoring.
+      const Reservation& alt = o.best->reservation;
+      const bool alt_orbital = nodes_.find(alt.node_id)->second->ledger->orbital();
       const double alt_stage_usd =
           alt.cost.transfer_usd - j.spec.output_gb * (alt_orbital ? wt.space_transfer_usd_per_gb
                                                                   : wt.ground_transfer_usd_per_gb);
-      const double migration_usd =
-          alt_stage_usd + ToSeconds(ckpt) / 3600.0 * 2 * res.gpus * wt.gpu_hour_value_usd;
+      const double migration_usd = alt_stage_usd + lost_usd;
       const double saving = stay_usd - (alt.cost.total() - alt_stage_usd);
       if (!(saving > migration_usd)) continue;
       const std::string why = "migrating to " + o.best->reservation.node_id + ": saves " +

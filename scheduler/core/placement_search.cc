@@ -222,7 +222,7 @@ SearchNode MakeSearchNode(const NodeSpec& spec, const NodeLedger* ledger, NodeSt
 
 SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const PlacementRequest& req,
                               const EngineConfig& config, const PlacementPolicy& policy,
-                              bool explain_all) {
+                              bool explain_all, double visit_below) {
   SearchOutcome out;
   // Words are built only when explaining; otherwise only for the one rejection reported.
   PlacementRequest fast = req;
@@ -307,7 +307,9 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
     size_t next = 0;
     uint64_t visits = 0;
     for (;;) {
+      // A node whose floor reaches `visit_below` has a bound that does too: never visited.
       while (next < order.size() && order[next].first < best_score &&
+             order[next].first < visit_below &&
              (heap.empty() || order[next].first <= std::get<0>(heap.front()))) {
         const size_t i = size_t(order[next++].second);
         PreparedNode& p = prepared[n_prepared];
@@ -320,7 +322,7 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
       std::pop_heap(heap.begin(), heap.end(), later);
       const auto [bound, index, slot] = heap.back();
       heap.pop_back();
-      if (bound >= best_score) break;
+      if (bound >= best_score || bound >= visit_below) break;
       visit(prepared[slot], n_nodes + visits++);
     }
   } else {

@@ -13,6 +13,7 @@
 // Pure function of its arguments; thread-compatible.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,8 +62,12 @@ struct SearchOutcome {
 };
 
 // `explain_all` evaluates every node exactly (no pruning) and keeps every verdict.
+// `visit_below` (exact search only, i.e. max_scored_nodes == 0 and not explaining): nodes whose
+// score bound reaches it are not visited. When the unrestricted search's best scores below it,
+// the same best is returned; otherwise none or a best scoring at least `visit_below`.
 SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const PlacementRequest& req,
                               const EngineConfig& config, const PlacementPolicy& policy,
-                              bool explain_all);
+                              bool explain_all,
+                              double visit_below = std::numeric_limits<double>::infinity());
 
 }  // namespace apsis::core

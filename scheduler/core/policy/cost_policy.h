@@ -11,6 +11,7 @@ class CostPolicy : public PlacementPolicy {
   std::string_view name() const override { return "cost"; }
   bool ShiftsInTime() const override { return true; }
   double Score(const CandidateScoreInput& input) const override { return input.cost.total(); }
+  bool ScoresByTotalCost() const override { return true; }
 };
 
 }  // namespace apsis::core

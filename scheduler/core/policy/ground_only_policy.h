@@ -15,6 +15,7 @@ class GroundOnlyPolicy : public PlacementPolicy {
   }
   bool ShiftsInTime() const override { return true; }
   double Score(const CandidateScoreInput& input) const override { return input.cost.total(); }
+  bool ScoresByTotalCost() const override { return true; }
 };
 
 }  // namespace apsis::core

@@ -43,6 +43,9 @@ class PlacementPolicy {
   // Lower is better. Must be non-decreasing in every field of input.cost, in latency_ms and in
   // start_delay_hours (the search bounds scores from below with floors of each).
   virtual double Score(const CandidateScoreInput& input) const = 0;
+  // True when Score() is exactly input.cost.total(): the engine may then stop a search at a cost
+  // it does not need to beat (migration).
+  virtual bool ScoresByTotalCost() const { return false; }
   // True: pending jobs go by priority (high first), then submission. False: submission order.
   virtual bool OrdersQueueByPriority() const { return true; }
 };
