@@ -10,12 +10,11 @@ ContactPlan::ContactPlan(link::Sgp4 satellite, std::vector<link::GroundStation> 
     : satellite_(std::move(satellite)), stations_(std::move(stations)) {}
 
 Result<std::vector<ContactWindow>> ContactPlan::Windows(TimePoint start, TimePoint end) const {
-  std::vector<ContactWindow> all;
-  for (const link::GroundStation& station : stations_) {
-    ASSIGN_OR_RETURN(std::vector<ContactWindow> windows,
-                     link::FindContactWindows(satellite_, station, start, end));
-    all.insert(all.end(), windows.begin(), windows.end());
-  }
+  // One search over all stations shares the satellite's coarse position grid between them.
+  link::SatelliteContacts contacts =
+      link::FindSatelliteContactWindows(satellite_, stations_, start, end);
+  if (!contacts.status.ok()) return contacts.status;
+  std::vector<ContactWindow> all = std::move(contacts.windows);
   std::sort(all.begin(), all.end(), [](const ContactWindow& a, const ContactWindow& b) {
     return a.aos != b.aos ? a.aos < b.aos : a.station < b.station;
   });

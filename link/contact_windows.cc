@@ -138,6 +138,13 @@ Result<std::vector<ContactWindow>> FindContactWindows(const Sgp4& satellite,
   return std::move(contacts.windows);
 }
 
+SatelliteContacts FindSatelliteContactWindows(const Sgp4& satellite,
+                                              const std::vector<GroundStation>& stations,
+                                              TimePoint start, TimePoint end,
+                                              const ContactSearchOptions& options) {
+  return SearchSatellite(satellite, stations, start, end, options);
+}
+
 std::vector<SatelliteContacts> FindFleetContactWindows(const std::vector<Sgp4>& satellites,
                                                        const std::vector<GroundStation>& stations,
                                                        TimePoint start, TimePoint end,

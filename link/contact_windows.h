@@ -51,6 +51,13 @@ struct SatelliteContacts {
   Status status;  // not OK if SGP4 failed within the horizon (windows then hold what was found)
 };
 
+// Every pass of one satellite over all `stations`: one coarse grid of positions serves every
+// station, so this is much cheaper than FindContactWindows station by station (same windows).
+SatelliteContacts FindSatelliteContactWindows(const Sgp4& satellite,
+                                              const std::vector<GroundStation>& stations,
+                                              TimePoint start, TimePoint end,
+                                              const ContactSearchOptions& options = {});
+
 // All satellites × all stations, parallel over satellites on `threads` threads (0 = all cores).
 std::vector<SatelliteContacts> FindFleetContactWindows(const std::vector<Sgp4>& satellites,
                                                        const std::vector<GroundStation>& stations,

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 
 #include "link/tle.h"
@@ -159,6 +160,34 @@ TEST(ContactWindows, FleetSearchMatchesSingleSearchesOnAnyThreadCount) {
     for (size_t k = 1; k < one[i].windows.size(); ++k) {
       EXPECT_LE(one[i].windows[k - 1].aos, one[i].windows[k].aos);
     }
+  }
+}
+
+TEST(ContactWindows, AllStationsAtOnceGiveEachStationsOwnWindows) {
+  const std::vector<GroundStation> stations = {
+      {"Oregon", {45.51, -119.37, 0.1}, 10.0, 0, 0},
+      {"Punta Arenas", {-52.94, -70.87, 0.0}, 5.0, 0, 0},
+      {"Svalbard", {78.23, 15.39, 0.5}, 10.0, 0, 0},
+  };
+  const TimePoint start = At("2020-05-07T12:00:00Z");
+  const TimePoint end = start + Hours(48);
+  auto by_aos_then_station = [](const ContactWindow& a, const ContactWindow& b) {
+    return a.aos != b.aos ? a.aos < b.aos : a.station < b.station;
+  };
+  for (int which = 0; which < 3; ++which) {
+    const Sgp4 sat = Satellite(which);
+    SatelliteContacts all = FindSatelliteContactWindows(sat, stations, start, end);
+    ASSERT_TRUE(all.status.ok());
+    std::vector<ContactWindow> separate;
+    for (const GroundStation& station : stations) {
+      auto w = FindContactWindows(sat, station, start, end);
+      ASSERT_TRUE(w.ok());
+      separate.insert(separate.end(), w->begin(), w->end());
+    }
+    ASSERT_GT(separate.size(), 10u);
+    std::sort(all.windows.begin(), all.windows.end(), by_aos_then_station);
+    std::sort(separate.begin(), separate.end(), by_aos_then_station);
+    EXPECT_EQ(all.windows, separate) << "satellite " << which;
   }
 }
 
