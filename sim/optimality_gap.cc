@@ -151,8 +151,21 @@ Result<OptimalityGap> ComputeOptimalityGap(const FleetModel& fleet, const Worklo
   return gap;
 }
 
-std::string FormatOptimalityGaps(const FleetModel& fleet, const Workload& workload,
-                                 const SimReport& report, const BoundOptions& options) {
+void AttachOptimalityGaps(const FleetModel& fleet, const Workload& workload,
+                          const BoundOptions& options, SimReport* report) {
+  for (PolicyResult& p : report->policies) {
+    Result<OptimalityGap> gap = ComputeOptimalityGap(fleet, workload, p, options);
+    if (gap.ok()) {
+      p.energy_lower_bound_usd = gap->lower_bound_usd;
+      p.bound_error.clear();
+    } else {
+      p.energy_lower_bound_usd.reset();
+      p.bound_error = std::string(gap.status().message());
+    }
+  }
+}
+
+std::string FormatOptimalityGaps(const SimReport& report, const BoundOptions& options) {
   std::string out = fmt::format(
       "\nOptimality gap: LP lower bound on the energy cost of the work each policy did ({} min "
       "steps)\n",
@@ -160,14 +173,15 @@ std::string FormatOptimalityGaps(const FleetModel& fleet, const Workload& worklo
   out += fmt::format("  {:<18}{:>14}{:>16}{:>12}{:>10}\n", "policy", "energy $", "lower bound $",
                      "gap $", "gap");
   for (const PolicyResult& p : report.policies) {
-    Result<OptimalityGap> gap = ComputeOptimalityGap(fleet, workload, p, options);
-    if (!gap.ok()) {
-      out += fmt::format("  {:<18}bound not computed: {}\n", p.name, gap.status().message());
+    if (!p.energy_lower_bound_usd) {
+      out += fmt::format("  {:<18}bound not computed: {}\n", p.name,
+                         p.bound_error.empty() ? "not attached" : p.bound_error);
       continue;
     }
-    out +=
-        fmt::format("  {:<18}{:>14.4f}{:>16.4f}{:>12.4f}{:>9.1f}%\n", p.name, gap->energy_cost_usd,
-                    gap->lower_bound_usd, gap->gap_usd, 100 * gap->gap_fraction);
+    const double gap_usd = p.energy_cost_usd - *p.energy_lower_bound_usd;
+    const double gap_fraction = p.energy_cost_usd > 0 ? gap_usd / p.energy_cost_usd : 0;
+    out += fmt::format("  {:<18}{:>14.4f}{:>16.4f}{:>12.4f}{:>9.1f}%\n", p.name, p.energy_cost_usd,
+                       *p.energy_lower_bound_usd, gap_usd, 100 * gap_fraction);
   }
   return out;
 }

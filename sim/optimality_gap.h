@@ -43,9 +43,13 @@ struct OptimalityGap {
 Result<OptimalityGap> ComputeOptimalityGap(const FleetModel& fleet, const Workload& workload,
                                            const PolicyResult& result, const BoundOptions& options);
 
-// The `--bound` section of `apsis-sim run`: each policy's energy cost, its lower bound and the
-// gap; a policy whose bound cannot be computed (instance too large, ...) gets the reason instead.
-std::string FormatOptimalityGaps(const FleetModel& fleet, const Workload& workload,
-                                 const SimReport& report, const BoundOptions& options);
+// Computes every policy's lower bound into its PolicyResult (energy_lower_bound_usd, or
+// bound_error when it cannot be computed: instance too large, ...), for the table and the JSON.
+void AttachOptimalityGaps(const FleetModel& fleet, const Workload& workload,
+                          const BoundOptions& options, SimReport* report);
+
+// The `--bound` section of `apsis-sim run` from the attached bounds: each policy's energy cost,
+// its lower bound and the gap, or the reason the bound is missing.
+std::string FormatOptimalityGaps(const SimReport& report, const BoundOptions& options);
 
 }  // namespace apsis::sim

@@ -241,6 +241,15 @@ std::string FormatJson(const SimReport& r) {
     e["battery_unmet_wh"] = p.battery_unmet_wh;
     e["plan_calls"] = p.plan_calls;
     e["check_violations"] = p.check_violations;
+    // With --bound: the LP lower bound on this work's energy cost and the gap to it.
+    if (p.energy_lower_bound_usd) {
+      const double gap_usd = p.energy_cost_usd - *p.energy_lower_bound_usd;
+      e["energy_lower_bound_usd"] = *p.energy_lower_bound_usd;
+      e["optimality_gap_usd"] = gap_usd;
+      e["optimality_gap"] = p.energy_cost_usd > 0 ? gap_usd / p.energy_cost_usd : 0.0;
+    } else if (!p.bound_error.empty()) {
+      e["optimality_gap_error"] = p.bound_error;
+    }
     j["policies"].push_back(std::move(e));
   }
   j["horizon_s"] = ToSeconds(r.horizon);

@@ -126,8 +126,9 @@ int RunSimCommand(const std::vector<std::string>& args, std::ostream& out, std::
   if (!report.ok()) return fail(report.status());
   out << FormatTable(*report);
   if (bound) {
-    out << FormatOptimalityGaps(**model, *workload, *report,
-                                {*horizon, *bound_step, orbital_usd_per_kwh});
+    const BoundOptions bound_options{*horizon, *bound_step, orbital_usd_per_kwh};
+    AttachOptimalityGaps(**model, *workload, bound_options, &*report);
+    out << FormatOptimalityGaps(*report, bound_options);
   }
   if (!json_path.empty()) {
     if (Status s = WriteFile(json_path, FormatJson(*report)); !s.ok()) return fail(s);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,10 @@ struct PolicyResult {
   std::vector<double> hourly_cost_usd;
   std::vector<double> hourly_util_ground;
   std::vector<double> hourly_util_orbit;
+  // Set by AttachOptimalityGaps (`apsis-sim run --bound`, sim/optimality_gap.h): the LP lower
+  // bound on the energy cost of the work this policy did, or why it could not be computed.
+  std::optional<double> energy_lower_bound_usd;
+  std::string bound_error;
 };
 
 struct SimReport {

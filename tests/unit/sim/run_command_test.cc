@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "sim_test_support.h"
@@ -76,6 +78,41 @@ TEST_F(RunCommandTest, SameSeedAndInputGiveByteIdenticalTableJsonAndHtml) {
                 html.find("http://") == html.find("http://www.w3.org/2000/svg"),
             true)
       << "the report must not load anything";
+}
+
+TEST_F(RunCommandTest, BoundPutsEachPolicysOptimalityGapIntoTheJson) {
+  std::ostringstream o, e;
+  ASSERT_EQ(RunSimCommand({"--fleet", testing::DemoFleetPath(), "--workload", workload_,
+                           "--horizon", "12h", "--seed", "7", "--policy", "cost", "--policy",
+                           "fifo-firstfit", "--bound", "--json", Path("gap.json")},
+                          o, e),
+            0)
+      << e.str();
+  const nlohmann::json json = nlohmann::json::parse(Slurp(Path("gap.json")));
+  ASSERT_EQ(json["policies"].size(), 2u);
+  for (const nlohmann::json& p : json["policies"]) {
+    const std::string name = p["name"];
+    ASSERT_TRUE(p.contains("energy_lower_bound_usd")) << p.dump();
+    const double cost = p["energy_cost_usd"], bound = p["energy_lower_bound_usd"];
+    const double gap_usd = p["optimality_gap_usd"], gap = p["optimality_gap"];
+    EXPECT_GT(cost, 0) << name;
+    EXPECT_GE(bound, 0) << name;
+    EXPECT_LE(bound, cost * (1 + 1e-9)) << name;
+    EXPECT_NEAR(gap_usd, cost - bound, 1e-9) << name;
+    EXPECT_NEAR(gap, (cost - bound) / cost, 1e-9) << name;
+    // The table prints the same figures.
+    char row[64];
+    std::snprintf(row, sizeof(row), "%.4f", bound);
+    EXPECT_NE(o.str().find(row), std::string::npos) << name << " bound " << row << "\n" << o.str();
+  }
+  // Without --bound the keys are absent rather than zero.
+  std::ostringstream o2, e2;
+  ASSERT_EQ(RunSimCommand({"--fleet", testing::DemoFleetPath(), "--workload", workload_,
+                           "--horizon", "12h", "--policy", "cost", "--json", Path("plain.json")},
+                          o2, e2),
+            0)
+      << e2.str();
+  EXPECT_EQ(Slurp(Path("plain.json")).find("optimality_gap"), std::string::npos);
 }
 
 TEST_F(RunCommandTest, UsageAndInputErrorsExitTwoAndSayWhy) {
