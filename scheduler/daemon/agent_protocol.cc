@@ -1,5 +1,6 @@
 // SchedulerService: the agent side of the protocol (Hello, Heartbeat, Forecast, JobEvent) and
 // node liveness.
+#include <algorithm>
 #include <chrono>
 
 #include "common/log.h"
@@ -119,8 +120,8 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
   // Reconcile what the agent says it runs with what the scheduler believes.
   for (const v1::RunningJob& running : hello.running()) {
     auto job_it = jobs_.find(running.job_id());
-    const bool ours = job_it != jobs_.end() && !IsTerminal(job_it->second.status.state()) &&
-                      job_it->second.status.placement().node_id() == node_id;
+    const bool ours = job_it != jobs_.end() && !IsTerminal(job_it->second.state()) &&
+                      job_it->second.status().placement().node_id() == node_id;
     if (!ours) {
       v1::Envelope stop;
       stop.mutable_stop_job()->set_job_id(running.job_id());
@@ -135,11 +136,11 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
     }
     unreported_running_.erase(running.job_id());
     JobRecord& job = job_it->second;
-    job.status.set_state(running.state() == v1::JOB_STATE_UNSPECIFIED ? v1::JOB_STATE_RUNNING
-                                                                      : running.state());
-    job.status.set_progress_gpu_hours(
-        std::max(job.status.progress_gpu_hours(), running.progress_gpu_hours()));
-    PersistJob(batch, job);
+    job.mutable_status().set_state(
+        running.state() == v1::JOB_STATE_UNSPECIFIED ? v1::JOB_STATE_RUNNING : running.state());
+    job.mutable_status().set_progress_gpu_hours(
+        std::max(job.status().progress_gpu_hours(), running.progress_gpu_hours()));
+    PersistJob(batch, job.status());
     if (!job.in_engine) node.awaiting_adoption.push_back(running.job_id());
   }
   // Jobs held for this node since a restart during which it was out of contact: those it no
@@ -149,7 +150,7 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
   for (const std::string& job_id : node.awaiting_contact) {
     auto job_it = jobs_.find(job_id);
     if (!reported.count(job_id) && job_it != jobs_.end() &&
-        job_it->second.status.placement().node_id() == node_id)
+        job_it->second.status().placement().node_id() == node_id)
       RequeueUnreported(batch, job_id);
   }
   node.awaiting_contact.clear();
@@ -196,7 +197,8 @@ void SchedulerService::OnForecast(NodeSession& node, const v1::Forecast& forecas
     return;
   }
   node.has_forecast = true;
-  *node.stored.mutable_forecast() = forecast;
+  node.forecast_bytes = forecast.SerializeAsString();
+  node.gauge_series = ForecastGaugeSeries::From(forecast, node.kind == core::NodeKind::kOrbital);
   AdoptRunningJobs(node);
   storage::WriteBatch batch;
   PersistNode(batch, node);
@@ -215,7 +217,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
       node.event_write_failed = false;
       storage::WriteBatch batch;
       if (auto job_it = jobs_.find(event.job_id()); job_it != jobs_.end())
-        PersistJob(batch, job_it->second);
+        PersistJob(batch, job_it->second.status());
       node.stored.set_last_event_sequence(node.applied_event_sequence);
       PersistNode(batch, node);
       AppendEvent(batch, event.job_id(), node_id, v1::JobEventKind_Name(event.kind()),
@@ -234,14 +236,14 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
   node.applied_event_sequence = event.sequence();
   node.stored.set_last_event_sequence(event.sequence());
   auto placed = jobs_.find(event.job_id());
-  if (placed != jobs_.end() && placed->second.status.placement().node_id() != node_id) {
+  if (placed != jobs_.end() && placed->second.status().placement().node_id() != node_id) {
     // Only the node a job is placed on reports on it: a stale report from a node the job has left
     // or another node's claim is recorded and acknowledged, never applied.
     metrics_->requests_denied.Increment();
     LogWarn("job event from a node the job is not placed on ignored",
             {{"node", node_id},
              {"job", event.job_id()},
-             {"placed_on", placed->second.status.placement().node_id()}});
+             {"placed_on", placed->second.status().placement().node_id()}});
     storage::WriteBatch batch;
     PersistNode(batch, node);
     AppendEvent(batch, event.job_id(), node_id, "ignored",
@@ -254,7 +256,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
   const std::string kind = v1::JobEventKind_Name(event.kind());
   if (job_it != jobs_.end()) {
     JobRecord& job = job_it->second;
-    v1::JobStatus& st = job.status;
+    v1::JobStatus& st = job.mutable_status();
     std::optional<TimePoint> retry_at;
     st.set_updated_us(event.at_us());
     switch (event.kind()) {
@@ -310,7 +312,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
       metrics_->AddEnergy(node_id, node.kind == core::NodeKind::kOrbital ? "orbital" : "ground",
                           event.energy_kwh(), event.energy_kwh() * price);
     }
-    PersistJob(batch, job);
+    PersistJob(batch, job.status());
     if (retry_at) {
       // To the planner a retried job is like a lost one: pending again from its last checkpoint,
       // not before `retry_at`.
@@ -321,7 +323,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
         LogDebug("planner ignored job retry",
                  {{"job", event.job_id()}, {"why", applied.message()}});
     } else if (auto core_event = JobEventFromProto(event);
-               core_event && job.status.spec().id().size()) {
+               core_event && job.status().spec().id().size()) {
       Status applied = engine_->OnJobEvent(*core_event);
       if (!applied.ok())
         LogDebug("planner ignored job event",
@@ -370,14 +372,13 @@ void SchedulerService::AdoptRunningJobs(NodeSession& node) {
   std::vector<std::string> waiting;
   for (const std::string& job_id : node.awaiting_adoption) {
     auto it = jobs_.find(job_id);
-    if (it == jobs_.end() || it->second.in_engine || IsTerminal(it->second.status.state()))
-      continue;
+    if (it == jobs_.end() || it->second.in_engine || IsTerminal(it->second.state())) continue;
     JobRecord& job = it->second;
     core::JobSpec spec =
-        JobSpecFromProto(job.status.spec(), TimePoint::FromMicros(job.status.submitted_us()));
+        JobSpecFromProto(job.status().spec(), TimePoint::FromMicros(job.status().submitted_us()));
     Status adopted = engine_->AdoptRunningJob(
-        spec, node.stored.spec().id(), TimePoint::FromMicros(job.status.placement().start_us()),
-        job.status.progress_gpu_hours());
+        spec, node.stored.spec().id(), TimePoint::FromMicros(job.status().placement().start_us()),
+        job.status().progress_gpu_hours());
     if (adopted.ok()) {
       job.in_engine = true;
     } else if (adopted.code() == StatusCode::kFailedPrecondition) {
@@ -421,21 +422,29 @@ LivenessInput SchedulerService::LivenessOf(const NodeSession& node) const {
 
 void SchedulerService::ResendUnacknowledgedStarts() {
   const TimePoint now = deps_.clock.Now();
-  for (auto& [job_id, job] : jobs_) {
-    if (job.status.state() != v1::JOB_STATE_PLACED) continue;
-    const TimePoint due = TimePoint::FromMicros(job.status.placement().start_us());
+  // Placed jobs hold a placement on a node: only those jobs are visited, in id order.
+  std::vector<std::string> placed;
+  for (const std::string& node_id : jobs_.NodesWithJobs()) {
+    for (const std::string& job_id : jobs_.OnNode(node_id)) {
+      if (jobs_.find(job_id)->second.state() == v1::JOB_STATE_PLACED) placed.push_back(job_id);
+    }
+  }
+  std::sort(placed.begin(), placed.end());
+  for (const std::string& job_id : placed) {
+    JobRecord& job = jobs_.find(job_id)->second;
+    const TimePoint due = TimePoint::FromMicros(job.status().placement().start_us());
     if (now < due + config_.jobs.start_ack_timeout) continue;
     auto last = start_resent_at_.find(job_id);
     if (last != start_resent_at_.end() && now < last->second + config_.jobs.start_ack_timeout)
       continue;
-    auto node = nodes_.find(job.status.placement().node_id());
+    auto node = nodes_.find(job.status().placement().node_id());
     if (node == nodes_.end() || node->second.liveness == Liveness::kDown) continue;
     // The agent ignores a StartJob for a job it already runs, so re-sending is safe.
     v1::Envelope envelope;
     v1::StartJob* msg = envelope.mutable_start_job();
-    *msg->mutable_job() = job.status.spec();
-    msg->set_start_at_us(job.status.placement().start_us());
-    msg->set_resume_from_gpu_hours(job.status.progress_gpu_hours());
+    *msg->mutable_job() = job.status().spec();
+    msg->set_start_at_us(job.status().placement().start_us());
+    msg->set_resume_from_gpu_hours(job.status().progress_gpu_hours());
     SendToNode(node->second, std::move(envelope));
     start_resent_at_[job_id] = now;
     LogInfo("StartJob re-sent: no start reported", {{"job", job_id}, {"node", node->first}});
@@ -469,18 +478,22 @@ void SchedulerService::MarkNodeDown(NodeSession& node) {
   storage::WriteBatch batch;
   AppendEvent(batch, "", id, "node-down", "missed heartbeats while reachable");
   const TimePoint now = deps_.clock.Now();
-  for (auto& [job_id, job] : jobs_) {
-    const v1::JobState st = job.status.state();
-    if (job.status.placement().node_id() != id || IsTerminal(st) || st == v1::JOB_STATE_PENDING)
+  // Copied: the loop changes the jobs, and so the index at its next read.
+  const std::set<std::string> on_node = jobs_.OnNode(id);
+  for (const std::string& job_id : on_node) {
+    JobRecord& job = jobs_.find(job_id)->second;
+    const v1::JobState st = job.state();
+    if (job.status().placement().node_id() != id || IsTerminal(st) || st == v1::JOB_STATE_PENDING)
       continue;
     // Lost: re-queued from the last checkpoint the scheduler knows of.
-    core::JobEvent lost{job_id, core::JobEventType::kLost, now, job.status.progress_gpu_hours()};
+    core::JobEvent lost{job_id, core::JobEventType::kLost, now, job.status().progress_gpu_hours()};
     (void)engine_->OnJobEvent(lost);
-    job.status.set_state(v1::JOB_STATE_PENDING);
-    job.status.set_message("node " + id + " went down; re-queued from " +
-                           std::to_string(job.status.progress_gpu_hours()) + " GPU-hours");
-    PersistJob(batch, job);
-    AppendEvent(batch, job_id, id, "lost", job.status.message());
+    job.mutable_status().set_state(v1::JOB_STATE_PENDING);
+    job.mutable_status().set_message("node " + id + " went down; re-queued from " +
+                                     std::to_string(job.status().progress_gpu_hours()) +
+                                     " GPU-hours");
+    PersistJob(batch, job.status());
+    AppendEvent(batch, job_id, id, "lost", job.status().message());
   }
   node.outbox.clear();
   Commit(std::move(batch));
@@ -492,17 +505,18 @@ void SchedulerService::RequeueUnreported(storage::WriteBatch& batch, const std::
   if (it == jobs_.end()) return;
   JobRecord& job = it->second;
   // A job that ended meanwhile (its last events arrived after the restart) stays ended.
-  if (IsTerminal(job.status.state()) || job.status.state() == v1::JOB_STATE_PENDING) return;
-  const bool was_running = job.status.state() != v1::JOB_STATE_PLACED;
-  job.status.set_state(v1::JOB_STATE_PENDING);
-  job.status.set_message(was_running ? "no agent reported it after the restart; re-queued from "
-                                       "the last checkpoint"
-                                     : "placement dropped by the restart; re-queued");
-  PersistJob(batch, job);
-  AppendEvent(batch, job_id, job.status.placement().node_id(), was_running ? "lost" : "requeued",
-              job.status.message());
+  if (IsTerminal(job.state()) || job.state() == v1::JOB_STATE_PENDING) return;
+  const bool was_running = job.state() != v1::JOB_STATE_PLACED;
+  job.mutable_status().set_state(v1::JOB_STATE_PENDING);
+  job.mutable_status().set_message(was_running
+                                       ? "no agent reported it after the restart; re-queued from "
+                                         "the last checkpoint"
+                                       : "placement dropped by the restart; re-queued");
+  PersistJob(batch, job.status());
+  AppendEvent(batch, job_id, job.status().placement().node_id(), was_running ? "lost" : "requeued",
+              job.status().message());
   // Cancel a time-tagged start the node may still hold, so the job cannot run twice.
-  auto node_it = nodes_.find(job.status.placement().node_id());
+  auto node_it = nodes_.find(job.status().placement().node_id());
   if (node_it != nodes_.end()) {
     v1::Envelope stop;
     stop.mutable_stop_job()->set_job_id(job_id);
@@ -524,8 +538,8 @@ void SchedulerService::FinishReconciliation() {
   for (const std::string& job_id : unreported_running_) {
     auto it = jobs_.find(job_id);
     if (it == jobs_.end()) continue;
-    auto node_it = nodes_.find(it->second.status.placement().node_id());
-    if (it->second.status.state() != v1::JOB_STATE_PLACED && node_it != nodes_.end() &&
+    auto node_it = nodes_.find(it->second.status().placement().node_id());
+    if (it->second.state() != v1::JOB_STATE_PLACED && node_it != nodes_.end() &&
         AssessLiveness(LivenessOf(node_it->second), now) == Liveness::kOutOfContact) {
       // An orbital node between passes cannot have re-reported yet. Its jobs stay where they are,
       // held in the plan, until its next pass: its Hello then reconciles them, or, if it stays

@@ -22,7 +22,7 @@ ClientRole SchedulerService::RoleOf(const std::string& public_key) const {
 
 bool SchedulerService::OwnsJob(const std::string& job_id, const std::string& owner) const {
   auto it = jobs_.find(job_id);
-  return it != jobs_.end() && it->second.status.spec().owner() == owner;
+  return it != jobs_.end() && it->second.status().spec().owner() == owner;
 }
 
 void SchedulerService::Reply(const transport::IncomingEnvelope& in, v1::ClientResponse response) {
@@ -89,12 +89,12 @@ void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
         ReplyError(in, v1::ERROR_CODE_NOT_FOUND, "no job '" + req.get_job().job_id() + "'");
         break;
       }
-      if (role == ClientRole::kSubmitter && it->second.status.spec().owner() != owner) {
+      if (role == ClientRole::kSubmitter && it->second.status().spec().owner() != owner) {
         metrics_->requests_denied.Increment();
         ReplyError(in, v1::ERROR_CODE_PERMISSION_DENIED, "job '" + it->first + "' is not yours");
         break;
       }
-      *response.mutable_job() = it->second.status;
+      *response.mutable_job() = it->second.status();
       Reply(in, std::move(response));
       break;
     }
@@ -103,11 +103,13 @@ void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
       std::set<int> states(list.states().begin(), list.states().end());
       const uint32_t limit = list.limit() == 0 ? 10'000 : list.limit();
       v1::JobList* out = response.mutable_jobs();
+      v1::JobStatus scratch;
       for (const auto& [id, job] : jobs_) {
-        if (!states.empty() && !states.count(job.status.state())) continue;
-        if (role == ClientRole::kSubmitter && job.status.spec().owner() != owner) continue;
-        if (!list.owner().empty() && job.status.spec().owner() != list.owner()) continue;
-        *out->add_jobs() = job.status;
+        if (!states.empty() && !states.count(job.state())) continue;
+        const v1::JobStatus& status = jobs_.Peek(job, scratch);
+        if (role == ClientRole::kSubmitter && status.spec().owner() != owner) continue;
+        if (!list.owner().empty() && status.spec().owner() != list.owner()) continue;
+        *out->add_jobs() = status;
         if (static_cast<uint32_t>(out->jobs_size()) >= limit) break;
       }
       Reply(in, std::move(response));
@@ -145,8 +147,8 @@ void SchedulerService::OnClientMessage(transport::IncomingEnvelope&& in) {
         }
         v1::Explanation* e = response.mutable_explanation();
         e->set_job_id(it->first);
-        e->set_decision(v1::JobState_Name(it->second.status.state()) + ": " +
-                        it->second.status.message());
+        e->set_decision(v1::JobState_Name(it->second.state()) + ": " +
+                        it->second.status().message());
         Reply(in, std::move(response));
         break;
       }
@@ -301,30 +303,30 @@ void SchedulerService::HandleSubmit(const transport::IncomingEnvelope& in,
                       std::move(problems));
   }
   // All or nothing: the records are written in one batch and acknowledged once durable.
-  std::vector<JobRecord> records;
+  std::vector<v1::JobStatus> records;
   storage::WriteBatch batch;
   v1::ClientResponse response;
   uint64_t number = next_job_number_;
   for (const v1::JobSpec& spec : req.jobs()) {
-    JobRecord job;
-    *job.status.mutable_spec() = spec;
+    v1::JobStatus job;
+    *job.mutable_spec() = spec;
     if (spec.id().empty()) {
       char id[32];
       std::snprintf(id, sizeof id, "job-%06llu", static_cast<unsigned long long>(number++));
-      job.status.mutable_spec()->set_id(id);
+      job.mutable_spec()->set_id(id);
     }
-    job.status.mutable_spec()->set_owner(owner);
-    job.status.set_state(v1::JOB_STATE_PENDING);
-    job.status.set_submitted_us(now.micros());
-    job.status.set_updated_us(now.micros());
-    job.status.set_message("waiting for placement");
+    job.mutable_spec()->set_owner(owner);
+    job.set_state(v1::JOB_STATE_PENDING);
+    job.set_submitted_us(now.micros());
+    job.set_updated_us(now.micros());
+    job.set_message("waiting for placement");
     PersistJob(batch, job);
-    AppendEvent(batch, job.status.spec().id(), "", "submitted", "by " + owner);
-    response.mutable_submitted()->add_job_ids(job.status.spec().id());
+    AppendEvent(batch, job.spec().id(), "", "submitted", "by " + owner);
+    response.mutable_submitted()->add_job_ids(job.spec().id());
     records.push_back(std::move(job));
   }
   next_job_number_ = number;
-  auto shared_records = std::make_shared<std::vector<JobRecord>>(std::move(records));
+  auto shared_records = std::make_shared<std::vector<v1::JobStatus>>(std::move(records));
   transport::IncomingEnvelope reply_to{in.routing_id, in.public_key, in.envelope};
   reply_to.envelope.clear_client_request();  // the reply needs only the correlation id
   Commit(std::move(batch),
@@ -335,9 +337,9 @@ void SchedulerService::HandleSubmit(const transport::IncomingEnvelope& in,
                                "not stored, nothing was submitted: " + s.message() +
                                    " (the scheduler's disk may be full; retry later)");
            }
-           for (JobRecord& job : *shared_records) {
-             const std::string id = job.status.spec().id();
-             jobs_.emplace(id, std::move(job));
+           for (v1::JobStatus& job : *shared_records) {
+             const std::string id = job.spec().id();
+             if (!jobs_.Insert(std::move(job)).ok()) continue;  // ids were checked before
              admission_queue_.push_back(id);
              metrics_->jobs_submitted.Increment();
            }
@@ -352,26 +354,26 @@ void SchedulerService::HandleCancel(const transport::IncomingEnvelope& in,
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return ReplyError(in, v1::ERROR_CODE_NOT_FOUND, "no job '" + job_id + "'");
   JobRecord& job = it->second;
-  if (role == ClientRole::kSubmitter && job.status.spec().owner() != owner) {
+  if (role == ClientRole::kSubmitter && job.status().spec().owner() != owner) {
     metrics_->requests_denied.Increment();
     return ReplyError(in, v1::ERROR_CODE_PERMISSION_DENIED,
-                      "job '" + job_id + "' belongs to " + job.status.spec().owner());
+                      "job '" + job_id + "' belongs to " + job.status().spec().owner());
   }
-  if (IsTerminal(job.status.state())) {
+  if (IsTerminal(job.state())) {
     return ReplyError(
         in, v1::ERROR_CODE_FAILED_PRECONDITION,
-        "job '" + job_id + "' already ended (" + v1::JobState_Name(job.status.state()) + ")");
+        "job '" + job_id + "' already ended (" + v1::JobState_Name(job.state()) + ")");
   }
-  const std::string node_id = job.status.placement().node_id();
-  const bool was_out = job.status.state() != v1::JOB_STATE_PENDING;
+  const std::string node_id = job.status().placement().node_id();
+  const bool was_out = job.state() != v1::JOB_STATE_PENDING;
   if (job.in_engine) (void)engine_->Cancel(job_id);
   job.in_engine = false;
-  job.status.set_state(v1::JOB_STATE_CANCELLED);
-  job.status.set_message("cancelled by " + owner);
-  job.status.set_updated_us(deps_.clock.Now().micros());
+  job.mutable_status().set_state(v1::JOB_STATE_CANCELLED);
+  job.mutable_status().set_message("cancelled by " + owner);
+  job.mutable_status().set_updated_us(deps_.clock.Now().micros());
   storage::WriteBatch batch;
-  PersistJob(batch, job);
-  AppendEvent(batch, job_id, node_id, "cancelled", job.status.message());
+  PersistJob(batch, job.status());
+  AppendEvent(batch, job_id, node_id, "cancelled", job.status().message());
   if (was_out && !node_id.empty()) {
     auto node_it = nodes_.find(node_id);
     if (node_it != nodes_.end()) {
@@ -387,7 +389,7 @@ void SchedulerService::HandleCancel(const transport::IncomingEnvelope& in,
   SchedulePlan();
 }
 
-v1::NodeStatus SchedulerService::DescribeNode(const NodeSession& node, bool with_forecast) const {
+v1::NodeStatus SchedulerService::DescribeNode(const NodeSession& node, bool with_forecast) {
   v1::NodeStatus out;
   *out.mutable_spec() = node.stored.spec();
   out.set_state(NodeStateToProto(EngineStateOf(node)));
@@ -395,16 +397,18 @@ v1::NodeStatus SchedulerService::DescribeNode(const NodeSession& node, bool with
   out.set_battery_soc_wh(node.soc_wh);
   out.set_power_draw_w(node.draw_w);
   out.set_gpus_busy(node.gpus_busy);
-  if (with_forecast) *out.mutable_forecast() = node.stored.forecast();
-  for (const auto& [id, job] : jobs_) {
-    if (job.status.placement().node_id() == node.stored.spec().id() &&
-        (job.status.state() == v1::JOB_STATE_RUNNING || job.status.state() == v1::JOB_STATE_PLACED))
-      out.add_running_jobs(id);
+  if (with_forecast && node.forecast_bytes &&
+      !out.mutable_forecast()->ParseFromString(*node.forecast_bytes)) {
+    LogError("stored forecast unreadable", {{"node", node.stored.spec().id()}});
+  }
+  for (const std::string& id : jobs_.OnNode(node.stored.spec().id())) {
+    const v1::JobState state = jobs_.find(id)->second.state();
+    if (state == v1::JOB_STATE_RUNNING || state == v1::JOB_STATE_PLACED) out.add_running_jobs(id);
   }
   return out;
 }
 
-v1::SchedulerStatus SchedulerService::DescribeScheduler() const {
+v1::SchedulerStatus SchedulerService::DescribeScheduler() {
   v1::SchedulerStatus out;
   out.set_version(APSIS_VERSION);
   out.set_cluster_id(config_.cluster_id);
@@ -414,8 +418,11 @@ v1::SchedulerStatus SchedulerService::DescribeScheduler() const {
   for (const auto& [id, node] : nodes_)
     if (EngineStateOf(node) == core::NodeState::kReady) ++ready;
   out.set_nodes_ready(ready);
-  for (const auto& [id, job] : jobs_)
-    (*out.mutable_jobs_by_state())[v1::JobState_Name(job.status.state())]++;
+  for (const auto& [state, by_kind] : jobs_.Counts()) {
+    if (by_kind[0] + by_kind[1] == 0) continue;
+    (*out.mutable_jobs_by_state())[v1::JobState_Name(static_cast<v1::JobState>(state))] +=
+        by_kind[0] + by_kind[1];
+  }
   return out;
 }
 

@@ -143,6 +143,7 @@ void SchedulerService::ArmLivenessTimer() {
   liveness_timer_->WaitFor(config_.agents.heartbeat_interval, [this] {
     CheckLiveness();
     UpdateGauges();
+    jobs_.PackFinished();
     ArmLivenessTimer();
   });
 }
@@ -174,11 +175,11 @@ core::NodeState SchedulerService::EngineStateOf(const NodeSession& node) const {
 
 Status SchedulerService::AddJobToEngine(JobRecord& job) {
   core::JobSpec spec =
-      JobSpecFromProto(job.status.spec(), TimePoint::FromMicros(job.status.submitted_us()));
+      JobSpecFromProto(job.status().spec(), TimePoint::FromMicros(job.status().submitted_us()));
   // Resume from the last checkpoint: only the remaining work is planned.
-  if (spec.kind == core::JobKind::kTraining && job.status.progress_gpu_hours() > 0) {
+  if (spec.kind == core::JobKind::kTraining && job.status().progress_gpu_hours() > 0) {
     spec.training.gpu_hours =
-        std::max(1e-6, spec.training.gpu_hours - job.status.progress_gpu_hours());
+        std::max(1e-6, spec.training.gpu_hours - job.status().progress_gpu_hours());
   }
   spec.earliest_start = std::max(spec.earliest_start, deps_.clock.Now());
   RETURN_IF_ERROR(engine_->Submit(spec));
@@ -190,11 +191,11 @@ void SchedulerService::AdmitQueuedJobs() {
   for (size_t admitted = 0; admitted < admit_per_pass_ && !admission_queue_.empty(); ++admitted) {
     auto it = jobs_.find(admission_queue_.front());
     admission_queue_.pop_front();
-    if (it == jobs_.end() || it->second.status.state() != v1::JOB_STATE_PENDING) continue;
+    if (it == jobs_.end() || it->second.state() != v1::JOB_STATE_PENDING) continue;
     Status added = AddJobToEngine(it->second);
     if (!added.ok()) {
-      it->second.status.set_state(v1::JOB_STATE_FAILED);
-      it->second.status.set_message("not schedulable: " + added.message());
+      it->second.mutable_status().set_state(v1::JOB_STATE_FAILED);
+      it->second.mutable_status().set_message("not schedulable: " + added.message());
     }
   }
 }
@@ -230,9 +231,9 @@ void SchedulerService::RunPlan() {
     auto it = jobs_.find(outcome.job_id);
     if (it == jobs_.end()) continue;
     if (outcome.kind == core::OutcomeKind::kRetryLater &&
-        it->second.status.message() != outcome.reason) {
-      it->second.status.set_message(outcome.reason);
-      PersistJob(batch, it->second);
+        it->second.status().message() != outcome.reason) {
+      it->second.mutable_status().set_message(outcome.reason);
+      PersistJob(batch, it->second.status());
     }
   }
   if (!batch.empty()) Commit(std::move(batch));
@@ -248,14 +249,14 @@ void SchedulerService::ApplyAction(const core::Action& action,
     auto node_it = nodes_.find(start->node_id);
     if (job_it == jobs_.end() || node_it == nodes_.end()) return;
     JobRecord& job = job_it->second;
-    if (job.status.state() == v1::JOB_STATE_PENDING) {
-      job.status.set_state(v1::JOB_STATE_PLACED);
-      if (job.status.attempts() == 0) {
+    if (job.state() == v1::JOB_STATE_PENDING) {
+      job.mutable_status().set_state(v1::JOB_STATE_PLACED);
+      if (job.status().attempts() == 0) {
         metrics_->placement_wait_seconds.Observe(
-            ToSeconds(now - TimePoint::FromMicros(job.status.submitted_us())));
+            ToSeconds(now - TimePoint::FromMicros(job.status().submitted_us())));
       }
     }
-    v1::Placement* placement = job.status.mutable_placement();
+    v1::Placement* placement = job.mutable_status().mutable_placement();
     placement->set_job_id(start->job_id);
     placement->set_node_id(start->node_id);
     placement->set_start_us(start->at.micros());
@@ -263,29 +264,30 @@ void SchedulerService::ApplyAction(const core::Action& action,
     if (auto cost = costs.find(start->job_id); cost != costs.end())
       *placement->mutable_cost() = CostToProto(cost->second);
     // Planned facility energy (IT load × PUE on the ground), so reported energy can be priced.
-    const v1::JobSpec& spec = job.status.spec();
+    const v1::JobSpec& spec = job.status().spec();
     const double pue = node_it->second.kind == core::NodeKind::kGround &&
                                node_it->second.stored.spec().ground().pue() > 0
                            ? node_it->second.stored.spec().ground().pue()
                            : 1.0;
     placement->mutable_cost()->set_energy_kwh(spec.gpus() * spec.watts_per_gpu() * pue *
                                               ToSeconds(start->expected_end - start->at) / 3.6e6);
-    job.status.set_updated_us(now.micros());
-    job.status.set_message("placed on " + start->node_id + " at " + FormatRfc3339(start->at));
-    PersistJob(batch, job);
+    job.mutable_status().set_updated_us(now.micros());
+    job.mutable_status().set_message("placed on " + start->node_id + " at " +
+                                     FormatRfc3339(start->at));
+    PersistJob(batch, job.status());
     batch.Put(storage::Column::kPlacements, start->job_id, placement->SerializeAsString());
-    AppendEvent(batch, start->job_id, start->node_id, "placed", job.status.message());
+    AppendEvent(batch, start->job_id, start->node_id, "placed", job.status().message());
     metrics_->placements.Increment();
     v1::Envelope envelope;
     v1::StartJob* msg = envelope.mutable_start_job();
-    *msg->mutable_job() = job.status.spec();
+    *msg->mutable_job() = job.status().spec();
     msg->set_start_at_us(start->at.micros());
-    msg->set_resume_from_gpu_hours(job.status.progress_gpu_hours());
+    msg->set_resume_from_gpu_hours(job.status().progress_gpu_hours());
     SendToNode(node_it->second, std::move(envelope));
   } else if (const auto* stop = std::get_if<core::StopJob>(&action)) {
     auto node_it = nodes_.find(stop->node_id);
     auto job_it = jobs_.find(stop->job_id);
-    if (job_it != jobs_.end() && job_it->second.status.state() == v1::JOB_STATE_RUNNING) {
+    if (job_it != jobs_.end() && job_it->second.state() == v1::JOB_STATE_RUNNING) {
       metrics_->preemptions.Increment();
     }
     AppendEvent(batch, stop->job_id, stop->node_id, "stop", stop->reason);
@@ -301,11 +303,11 @@ void SchedulerService::ApplyAction(const core::Action& action,
     auto job_it = jobs_.find(reject->job_id);
     if (job_it == jobs_.end()) return;
     JobRecord& job = job_it->second;
-    job.status.set_state(v1::JOB_STATE_FAILED);
-    job.status.set_message("rejected: " + reject->reason);
-    job.status.set_updated_us(now.micros());
+    job.mutable_status().set_state(v1::JOB_STATE_FAILED);
+    job.mutable_status().set_message("rejected: " + reject->reason);
+    job.mutable_status().set_updated_us(now.micros());
     job.in_engine = false;
-    PersistJob(batch, job);
+    PersistJob(batch, job.status());
     AppendEvent(batch, reject->job_id, "", "rejected", reject->reason);
     metrics_->CountRejection(std::string(core::ConstraintName(reject->constraint)));
     LogInfo("job rejected", {{"job", reject->job_id}, {"reason", reject->reason}});
@@ -319,26 +321,25 @@ void SchedulerService::UpdateGauges() {
       by_state[{v1::JobState_Name(static_cast<v1::JobState>(s)), kind}] = 0;
   }
   double pending = 0;
-  for (const auto& [id, job] : jobs_) {
-    const char* kind =
-        job.status.spec().kind() == v1::JOB_KIND_INFERENCE ? "inference" : "training";
-    by_state[{v1::JobState_Name(job.status.state()), kind}] += 1;
-    if (job.status.state() == v1::JOB_STATE_PENDING) pending += 1;
+  for (const auto& [state, by_kind] : jobs_.Counts()) {
+    const std::string name = v1::JobState_Name(static_cast<v1::JobState>(state));
+    by_state[{name, "training"}] += by_kind[0];
+    by_state[{name, "inference"}] += by_kind[1];
+    if (state == v1::JOB_STATE_PENDING) pending += by_kind[0] + by_kind[1];
   }
   metrics_->SetJobsByStateAndKind(by_state);
   // Inference SLO attainment now: of the inference jobs due to serve at this moment, the share
   // that is running (placements only ever go where the latency SLO holds).
   const TimePoint now_for_slo = deps_.clock.Now();
   double due = 0, serving = 0;
-  for (const auto& [id, job] : jobs_) {
-    const v1::JobSpec& spec = job.status.spec();
-    if (spec.kind() != v1::JOB_KIND_INFERENCE || job.status.state() == v1::JOB_STATE_CANCELLED)
-      continue;
+  for (const auto& [id, serve_until_us] : jobs_.InferenceDue(now_for_slo.micros())) {
+    const JobRecord& job = jobs_.find(id)->second;
+    const v1::JobSpec& spec = job.status().spec();
     const TimePoint from = TimePoint::FromMicros(spec.inference().serve_from_us());
     const TimePoint until = TimePoint::FromMicros(spec.inference().serve_until_us());
     if (now_for_slo < from || now_for_slo >= until) continue;
     due += 1;
-    if (job.status.state() == v1::JOB_STATE_RUNNING) serving += 1;
+    if (job.state() == v1::JOB_STATE_RUNNING) serving += 1;
   }
   metrics_->SetSloAttainment(due > 0 ? serving / due : 1.0);
   metrics_->queue_length.Set(pending);
@@ -359,18 +360,17 @@ void SchedulerService::UpdateGauges() {
     v.node_id = id;
     v.kind = node.kind == core::NodeKind::kOrbital ? "orbital" : "ground";
     v.state = std::string(core::NodeStateName(EngineStateOf(node)));
-    const v1::Forecast& f = node.stored.forecast();
+    const ForecastGaugeSeries& f = node.gauge_series;
     v.sunlit = node.kind == core::NodeKind::kGround;
-    if (f.step_us() > 0 && f.steps_size() > 0) {
-      int64_t i = (now.micros() - f.start_us()) / f.step_us();
-      i = std::clamp<int64_t>(i, 0, f.steps_size() - 1);
-      const v1::PowerStep& step = f.steps(static_cast<int>(i));
-      v.power_available_w = step.available_w();
-      if (node.kind == core::NodeKind::kOrbital) v.sunlit = step.sunlit_fraction() > 0;
+    if (f.step_us > 0 && !f.available_w.empty()) {
+      int64_t i = (now.micros() - f.start_us) / f.step_us;
+      i = std::clamp<int64_t>(i, 0, static_cast<int64_t>(f.available_w.size()) - 1);
+      v.power_available_w = f.available_w[i];
+      if (node.kind == core::NodeKind::kOrbital && size_t(i) < f.sunlit.size())
+        v.sunlit = f.sunlit[i];
     }
     v.power_used_w = node.draw_w;
-    if (f.battery().capacity_wh() > 0)
-      v.battery_soc_ratio = node.soc_wh / f.battery().capacity_wh();
+    if (f.battery_capacity_wh > 0) v.battery_soc_ratio = node.soc_wh / f.battery_capacity_wh;
     v.contact_open = InContact(LivenessOf(node), now);
     v.gpus_busy = node.gpus_busy;
     v.gpus_total = node.stored.spec().gpus().count();

@@ -20,6 +20,7 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>  // before Boost.Asio: Boost 1.74 misses it under C++20
@@ -31,9 +32,11 @@
 #include "common/clock_timer.h"
 #include "metrics/metrics.h"
 #include "scheduler/core/engine.h"
+#include "scheduler/daemon/job_table.h"
 #include "scheduler/daemon/node_liveness.h"
 #include "scheduler/daemon/scheduler_config.h"
 #include "scheduler/daemon/scheduler_metrics.h"
+#include "scheduler/daemon/stored_node.h"
 #include "storage/group_committer.h"
 #include "storage/store.h"
 #include "transport/router_server.h"
@@ -72,8 +75,10 @@ class SchedulerService {
 
  private:
   struct NodeSession {
-    v1::StoredNode stored;
-    std::string routing_id;  // empty until the agent says Hello in this process's life
+    v1::StoredNode stored;  // without its forecast, which is kept as bytes (see stored_node.h)
+    std::optional<std::string> forecast_bytes;
+    ForecastGaugeSeries gauge_series;  // what the gauges read of that forecast
+    std::string routing_id;            // empty until the agent says Hello in this process's life
     TimePoint last_heard;
     core::NodeKind kind = core::NodeKind::kGround;
     std::vector<ContactWindow> windows;  // predicted, from the last forecast
@@ -91,16 +96,12 @@ class SchedulerService {
     double draw_w = 0;
     uint32_t gpus_busy = 0;
   };
-  struct JobRecord {
-    v1::JobStatus status;
-    bool in_engine = false;
-  };
 
   SchedulerService(Dependencies deps, SchedulerConfig config);
 
   // Start-up and persistence (scheduler_state.cc).
   Status LoadState();
-  void PersistJob(storage::WriteBatch& batch, const JobRecord& job);
+  void PersistJob(storage::WriteBatch& batch, const v1::JobStatus& job);
   void PersistNode(storage::WriteBatch& batch, const NodeSession& node);
   void AppendEvent(storage::WriteBatch& batch, const std::string& job_id,
                    const std::string& node_id, const std::string& kind, const std::string& message);
@@ -132,8 +133,8 @@ class SchedulerService {
                     const std::string& owner);
   void HandleCancel(const transport::IncomingEnvelope& in, const std::string& job_id,
                     ClientRole role, const std::string& owner);
-  v1::NodeStatus DescribeNode(const NodeSession& node, bool with_forecast) const;
-  v1::SchedulerStatus DescribeScheduler() const;
+  v1::NodeStatus DescribeNode(const NodeSession& node, bool with_forecast);
+  v1::SchedulerStatus DescribeScheduler();
   void Reply(const transport::IncomingEnvelope& in, v1::ClientResponse response);
   void CommitThenReplyDone(const transport::IncomingEnvelope& in, storage::WriteBatch batch);
   void ReplyError(const transport::IncomingEnvelope& in, v1::ErrorCode code, std::string message,
@@ -166,7 +167,7 @@ class SchedulerService {
 
   std::map<std::string, NodeSession, std::less<>> nodes_;
   std::map<std::string, std::string> node_by_key_;
-  std::map<std::string, JobRecord, std::less<>> jobs_;
+  JobTable jobs_;
   uint64_t next_job_number_ = 1;
   // Submitted jobs waiting to be handed to the planner. Each planning pass admits only as many as
   // fit its time budget, so one large burst cannot hold the event loop (and every heartbeat and

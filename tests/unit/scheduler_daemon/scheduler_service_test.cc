@@ -163,6 +163,25 @@ class SchedulerServiceTest : public ::testing::Test {
     agent_->Send(e);
   }
 
+  // Registers ground-1, submits two 8 GPU-hour jobs and reports both started (events 1 and 2).
+  std::pair<std::string, std::string> RunTwoJobs() {
+    AgentHello();
+    AgentForecast();
+    auto first = Ask(TrainingSubmit(8));
+    auto second = Ask(TrainingSubmit(8));
+    EXPECT_TRUE(first.ok() && second.ok());
+    if (!first.ok() || !second.ok()) return {};
+    std::pair<std::string, std::string> ids{first->client_response().submitted().job_ids(0),
+                                            second->client_response().submitted().job_ids(0)};
+    NextToAgent(v1::Envelope::kStartJob);
+    NextToAgent(v1::Envelope::kStartJob);
+    AgentEvent(1, ids.first, v1::JOB_EVENT_STARTED);
+    NextToAgent(v1::Envelope::kAck);
+    AgentEvent(2, ids.second, v1::JOB_EVENT_STARTED);
+    NextToAgent(v1::Envelope::kAck);
+    return ids;
+  }
+
   static v1::ClientRequest TrainingSubmit(double gpu_hours) {
     v1::ClientRequest req;
     v1::JobSpec* job = req.mutable_submit()->add_jobs();
@@ -297,19 +316,7 @@ TEST_F(SchedulerServiceTest, SlowStateLoadDoesNotCountAsMissedHeartbeats) {
 }
 
 TEST_F(SchedulerServiceTest, RestartKeepsAcknowledgedJobsAndReconcilesRunningOnes) {
-  AgentHello();
-  AgentForecast();
-  auto first = Ask(TrainingSubmit(8));
-  auto second = Ask(TrainingSubmit(8));
-  ASSERT_TRUE(first.ok() && second.ok());
-  const std::string running_id = first->client_response().submitted().job_ids(0);
-  const std::string lost_id = second->client_response().submitted().job_ids(0);
-  NextToAgent(v1::Envelope::kStartJob);
-  NextToAgent(v1::Envelope::kStartJob);
-  AgentEvent(1, running_id, v1::JOB_EVENT_STARTED);
-  NextToAgent(v1::Envelope::kAck);
-  AgentEvent(2, lost_id, v1::JOB_EVENT_STARTED);
-  NextToAgent(v1::Envelope::kAck);
+  const auto [running_id, lost_id] = RunTwoJobs();
 
   // Restart: a new service over the same store; the agent comes back running only one job.
   agent_.reset();
@@ -344,6 +351,68 @@ TEST_F(SchedulerServiceTest, RestartKeepsAcknowledgedJobsAndReconcilesRunningOne
   auto lost = Ask(get);
   EXPECT_NE(lost->client_response().job().state(), v1::JOB_STATE_RUNNING);
   EXPECT_NE(lost->client_response().job().state(), v1::JOB_STATE_SUCCEEDED);
+}
+
+TEST_F(SchedulerServiceTest, RestartKeepsFinishedJobsAndForecastsWholeAndNodeLossTakesOnlyItsJobs) {
+  const auto [done_id, running_id] = RunTwoJobs();
+  AgentEvent(3, done_id, v1::JOB_EVENT_FINISHED);
+  NextToAgent(v1::Envelope::kAck);
+  v1::ClientRequest get;
+  get.mutable_get_job()->set_job_id(done_id);
+  const v1::JobStatus done_before = Ask(get)->client_response().job();
+  v1::ClientRequest get_node;
+  get_node.mutable_get_node()->set_node_id("ground-1");
+  const v1::NodeStatus node_before = Ask(get_node)->client_response().node();
+  ASSERT_EQ(node_before.forecast().steps_size(), 48 * 60);
+
+  // Restart; the agent re-registers with the job it still runs.
+  agent_.reset();
+  client_.reset();
+  service_.reset();
+  to_agent_.clear();
+  StartService();
+  v1::RunningJob still;
+  still.set_job_id(running_id);
+  still.set_state(v1::JOB_STATE_RUNNING);
+  AgentHello({still});
+  RunUntil([&] { return !service_->reconciling(); });
+
+  // The finished job comes back exactly as it was, and so does the stored forecast.
+  auto done_after = Ask(get);
+  ASSERT_TRUE(done_after.ok());
+  EXPECT_EQ(done_after->client_response().job().SerializeAsString(),
+            done_before.SerializeAsString());
+  const v1::NodeStatus node_after = Ask(get_node)->client_response().node();
+  EXPECT_EQ(node_after.forecast().SerializeAsString(), node_before.forecast().SerializeAsString());
+  EXPECT_EQ(
+      std::vector<std::string>(node_after.running_jobs().begin(), node_after.running_jobs().end()),
+      std::vector<std::string>{running_id});
+  v1::ClientRequest list;
+  list.mutable_list_jobs();
+  EXPECT_EQ(Ask(list)->client_response().jobs().jobs_size(), 2);
+  v1::ClientRequest status;
+  status.mutable_status();
+  auto by_state = Ask(status)->client_response().status().jobs_by_state();
+  EXPECT_EQ(by_state["JOB_STATE_SUCCEEDED"], 1u);
+  EXPECT_EQ(by_state["JOB_STATE_RUNNING"], 1u);
+
+  // The agent falls silent: its node goes down and its running job is re-queued; the finished
+  // job stays finished.
+  clock_.Advance(Seconds(20));
+  get.mutable_get_job()->set_job_id(running_id);
+  RunUntil([&] {
+    auto job = Ask(get);
+    return job.ok() && job->client_response().job().state() == v1::JOB_STATE_PENDING;
+  });
+  v1::ClientRequest events;
+  events.mutable_events()->set_job_id(running_id);
+  auto history = Ask(events);
+  ASSERT_TRUE(history.ok());
+  ASSERT_GT(history->client_response().events().events_size(), 0);
+  EXPECT_EQ(history->client_response().events().events().rbegin()->kind(), "lost");
+  get.mutable_get_job()->set_job_id(done_id);
+  EXPECT_EQ(Ask(get)->client_response().job().state(), v1::JOB_STATE_SUCCEEDED);
+  EXPECT_TRUE(Ask(get_node)->client_response().node().running_jobs().empty());
 }
 
 }  // namespace
