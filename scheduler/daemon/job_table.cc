@@ -40,8 +40,11 @@ Result<JobRecord*> JobTable::Insert(v1::JobStatus status) {
 }
 
 Result<JobRecord*> JobTable::InsertStored(std::string_view id, std::string_view bytes) {
-  // Decoded on an arena: the whole tree of messages is one allocation, freed at once.
-  google::protobuf::Arena arena;
+  // Decoded on an arena over a reused block: no allocation for the tree of messages.
+  google::protobuf::ArenaOptions options;
+  options.initial_block = arena_block_.data();
+  options.initial_block_size = arena_block_.size();
+  google::protobuf::Arena arena(options);
   auto* status = google::protobuf::Arena::CreateMessage<v1::JobStatus>(&arena);
   if (!status->ParseFromArray(bytes.data(), static_cast<int>(bytes.size())))
     return InvalidArgumentError("job record '" + std::string(id) + "' is unreadable");

@@ -119,6 +119,7 @@ class JobTable {
   std::map<int, std::array<size_t, 2>> counts_;  // state → {training, inference}
   std::map<std::string, std::set<std::string>, std::less<>> by_node_;
   std::map<std::string, int64_t> inference_;
+  std::vector<char> arena_block_ = std::vector<char>(64 << 10);  // InsertStored's scratch
 };
 
 }  // namespace apsis::daemon

@@ -34,38 +34,51 @@ SchedulerMetrics::SchedulerMetrics(metrics::MetricRegistry& r)
       registry_(r) {}
 
 void SchedulerMetrics::SetNode(const NodeGaugeValues& v) {
+  NodeGauges& g = node_gauges_[v.node_id];
   const metrics::Labels labels{{"node", v.node_id}, {"kind", v.kind}};
-  registry_.GetGauge("apsis_node_power_available_watts", "Power the node can give jobs now", labels)
-      .Set(v.power_available_w);
-  registry_.GetGauge("apsis_node_power_used_watts", "Power the node's jobs draw now", labels)
-      .Set(v.power_used_w);
+  if (g.power_available == nullptr || g.kind != v.kind) {
+    g.kind = v.kind;
+    g.power_available = &registry_.GetGauge("apsis_node_power_available_watts",
+                                            "Power the node can give jobs now", labels);
+    g.power_used = &registry_.GetGauge("apsis_node_power_used_watts",
+                                       "Power the node's jobs draw now", labels);
+    g.battery_soc = nullptr;
+    g.contact_open = &registry_.GetGauge("apsis_node_contact_open",
+                                         "1 while the node can reach the ground", labels);
+    g.sunlit = &registry_.GetGauge("apsis_node_sunlit",
+                                   "1 while the node is in sunlight (ground: always)", labels);
+    g.last_heartbeat =
+        &registry_.GetGauge("apsis_node_last_heartbeat_timestamp_seconds",
+                            "Unix time of the last message from the node's agent", labels);
+    g.gpus_busy = &registry_.GetGauge("apsis_node_gpus_busy", "GPUs running jobs", labels);
+    g.gpus = &registry_.GetGauge("apsis_node_gpus", "GPUs of the node", labels);
+    g.state_gauge = nullptr;
+  }
+  g.power_available->Set(v.power_available_w);
+  g.power_used->Set(v.power_used_w);
   if (v.battery_soc_ratio >= 0) {
-    registry_.GetGauge("apsis_node_battery_soc_ratio", "Battery state of charge (0..1)", labels)
-        .Set(v.battery_soc_ratio);
-  }
-  registry_.GetGauge("apsis_node_contact_open", "1 while the node can reach the ground", labels)
-      .Set(v.contact_open ? 1 : 0);
-  registry_
-      .GetGauge("apsis_node_sunlit", "1 while the node is in sunlight (ground: always)", labels)
-      .Set(v.sunlit ? 1 : 0);
-  registry_
-      .GetGauge("apsis_node_last_heartbeat_timestamp_seconds",
-                "Unix time of the last message from the node's agent", labels)
-      .Set(v.last_heard_seconds);
-  registry_.GetGauge("apsis_node_gpus_busy", "GPUs running jobs", labels).Set(v.gpus_busy);
-  registry_.GetGauge("apsis_node_gpus", "GPUs of the node", labels).Set(v.gpus_total);
-  auto& previous = node_state_[v.node_id];
-  if (previous != v.state) {
-    if (!previous.empty()) {
-      registry_.RemoveGauge("apsis_node_state",
-                            {{"node", v.node_id}, {"kind", v.kind}, {"state", previous}});
+    if (g.battery_soc == nullptr) {
+      g.battery_soc = &registry_.GetGauge("apsis_node_battery_soc_ratio",
+                                          "Battery state of charge (0..1)", labels);
     }
-    previous = v.state;
+    g.battery_soc->Set(v.battery_soc_ratio);
   }
-  registry_
-      .GetGauge("apsis_node_state", "1 for the node's current state",
-                {{"node", v.node_id}, {"kind", v.kind}, {"state", v.state}})
-      .Set(1);
+  g.contact_open->Set(v.contact_open ? 1 : 0);
+  g.sunlit->Set(v.sunlit ? 1 : 0);
+  g.last_heartbeat->Set(v.last_heard_seconds);
+  g.gpus_busy->Set(v.gpus_busy);
+  g.gpus->Set(v.gpus_total);
+  if (g.state_gauge == nullptr || g.state != v.state) {
+    if (g.state_gauge != nullptr) {
+      registry_.RemoveGauge("apsis_node_state",
+                            {{"node", v.node_id}, {"kind", v.kind}, {"state", g.state}});
+    }
+    g.state = v.state;
+    g.state_gauge =
+        &registry_.GetGauge("apsis_node_state", "1 for the node's current state",
+                            {{"node", v.node_id}, {"kind", v.kind}, {"state", v.state}});
+  }
+  g.state_gauge->Set(1);
 }
 
 void SchedulerMetrics::SetJobsByStateAndKind(

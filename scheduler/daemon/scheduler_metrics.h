@@ -57,8 +57,24 @@ class SchedulerMetrics {
   void SetSloAttainment(double ratio);
 
  private:
+  // One node's gauges, looked up once: a lookup by labels hashes them, and the gauges of every
+  // node are set after every planning pass.
+  struct NodeGauges {
+    std::string kind;
+    metrics::Gauge* power_available = nullptr;
+    metrics::Gauge* power_used = nullptr;
+    metrics::Gauge* battery_soc = nullptr;  // created once the node reports a battery
+    metrics::Gauge* contact_open = nullptr;
+    metrics::Gauge* sunlit = nullptr;
+    metrics::Gauge* last_heartbeat = nullptr;
+    metrics::Gauge* gpus_busy = nullptr;
+    metrics::Gauge* gpus = nullptr;
+    std::string state;  // last exported state label
+    metrics::Gauge* state_gauge = nullptr;
+  };
+
   metrics::MetricRegistry& registry_;
-  std::map<std::string, std::string> node_state_;    // last exported state label per node
+  std::map<std::string, NodeGauges, std::less<>> node_gauges_;
   std::map<std::string, uint64_t> exported_totals_;  // last cumulative value per counter series
 };
 

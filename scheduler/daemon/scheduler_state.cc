@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <thread>
 
 #include "common/log.h"
 #include "scheduler/daemon/proto_conversion.h"
@@ -15,6 +16,49 @@
 namespace apsis::daemon {
 
 Status SchedulerService::LoadState() {
+  // The jobs are read on a second thread while the nodes go into the planner: the two touch
+  // disjoint state (jobs_, the queues and job numbers there; nodes_ and the engine here) until
+  // both are done, and the event loop runs only after.
+  size_t requeued = 0;
+  Status scan_jobs;
+  std::thread jobs_reader([&] {
+    scan_jobs = deps_.store.Scan(
+        storage::Column::kJobs, storage::ScanRange::All(),
+        [&](std::string_view key, std::string_view value) {
+          auto inserted = jobs_.InsertStored(key, value);
+          if (!inserted.ok()) {
+            LogError("unreadable job record skipped",
+                     {{"job", std::string(key)}, {"error", inserted.status().message()}});
+            return true;
+          }
+          JobRecord& job = **inserted;
+          if (key.substr(0, 4) == "job-") {
+            const uint64_t n = std::strtoull(std::string(key.substr(4)).c_str(), nullptr, 10);
+            next_job_number_ = std::max(next_job_number_, n + 1);
+          }
+          switch (job.state()) {
+            case v1::JOB_STATE_PENDING:
+            case v1::JOB_STATE_LOST:
+            case v1::JOB_STATE_SUSPENDED:
+              // Planned like a new submission, a time-bounded share per pass, so a large queue
+              // does not hold the event loop in the first pass.
+              job.mutable_status().set_state(v1::JOB_STATE_PENDING);
+              admission_queue_.emplace_back(key);
+              ++requeued;
+              break;
+            case v1::JOB_STATE_PLACED:
+            case v1::JOB_STATE_STARTING:
+            case v1::JOB_STATE_RUNNING:
+            case v1::JOB_STATE_CHECKPOINTING:
+              unreported_running_.emplace(key);
+              break;
+            default:
+              break;
+          }
+          return true;
+        });
+    jobs_.Sync();
+  });
   // One arena block serves every node's forecast in turn: decoding ~1,500 steps then allocates
   // nothing, and the decoded forecast lives only until the planner has its own copy.
   std::vector<char> arena_block(1 << 20);
@@ -61,46 +105,10 @@ Status SchedulerService::LoadState() {
         node_error = engine_->SetNodeState(id, EngineStateOf(node));
         return node_error.ok();
       });
+  jobs_reader.join();
   RETURN_IF_ERROR(scan_nodes);
   RETURN_IF_ERROR(node_error);
-  size_t requeued = 0;
-  Status scan_jobs = deps_.store.Scan(
-      storage::Column::kJobs, storage::ScanRange::All(),
-      [&](std::string_view key, std::string_view value) {
-        auto inserted = jobs_.InsertStored(key, value);
-        if (!inserted.ok()) {
-          LogError("unreadable job record skipped",
-                   {{"job", std::string(key)}, {"error", inserted.status().message()}});
-          return true;
-        }
-        JobRecord& job = **inserted;
-        if (key.substr(0, 4) == "job-") {
-          const uint64_t n = std::strtoull(std::string(key.substr(4)).c_str(), nullptr, 10);
-          next_job_number_ = std::max(next_job_number_, n + 1);
-        }
-        switch (job.state()) {
-          case v1::JOB_STATE_PENDING:
-          case v1::JOB_STATE_LOST:
-          case v1::JOB_STATE_SUSPENDED:
-            // Planned like a new submission, a time-bounded share per pass, so a large queue
-            // does not hold the event loop in the first pass.
-            job.mutable_status().set_state(v1::JOB_STATE_PENDING);
-            admission_queue_.emplace_back(key);
-            ++requeued;
-            break;
-          case v1::JOB_STATE_PLACED:
-          case v1::JOB_STATE_STARTING:
-          case v1::JOB_STATE_RUNNING:
-          case v1::JOB_STATE_CHECKPOINTING:
-            unreported_running_.emplace(key);
-            break;
-          default:
-            break;
-        }
-        return true;
-      });
   RETURN_IF_ERROR(scan_jobs);
-  jobs_.Sync();
   // Silence before this process could answer is not held against a node: agents reach the
   // scheduler only once the state is loaded, which takes seconds on a large store.
   const TimePoint loaded = deps_.clock.Now();
