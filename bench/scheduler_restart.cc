@@ -1,14 +1,19 @@
 // scheduler_restart: how long the real apsis-scheduler takes to come back on a large state.
 //
 //   build/bench/scheduler_restart [--nodes 10000] [--jobs 1000000] [--pending 0] [--repeats 3]
+//                                 [--keep DIR] [--scheduler PATH]
 //
 // Writes the state through the daemon's own storage schema (scheduler/daemon/scheduler_state.cc:
 // nodes/<id> = v1.StoredNode with a 24-hour forecast at 60 s steps, jobs/<id> = v1.JobStatus):
 // `--nodes` ground nodes, `--jobs` jobs of which `--pending` are pending (re-queued into the
 // planner on start) and the rest finished. Then, `--repeats` times, starts apsis-scheduler on it
 // and measures from the spawn until the scheduler answers a client StatusRequest (store open,
-// state rebuild into the planner, the first planning pass, sockets bound), and stops it with
-// SIGTERM. The store stays in the page cache between repeats (a restart, not a cold boot).
+// state rebuild into the planner, the first planning pass, sockets bound) and, with pending jobs,
+// until its status shows none pending (all placed), and stops it with SIGTERM. Each run starts on
+// a fresh copy of the written store, in the page cache (a restart, not a cold boot). `--keep DIR`
+// writes the state into DIR and keeps it; a later run with the same DIR and sizes starts on it
+// without writing it again. `--scheduler PATH` starts another apsis-scheduler binary (e.g. an
+// older build, for a before/after comparison on the same store).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,24 +128,35 @@ double CpuSeconds(pid_t pid) {
 
 int main(int argc, char** argv) {
   int nodes = 10'000, jobs = 1'000'000, pending = 0, repeats = 3;
+  std::string keep, binary = APSIS_SCHEDULER_BINARY;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--nodes")) nodes = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--jobs")) jobs = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--pending")) pending = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--repeats")) repeats = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--keep")) keep = argv[i + 1];
+    if (!std::strcmp(argv[i], "--scheduler")) binary = argv[i + 1];
   }
   namespace fs = std::filesystem;
-  const fs::path dir = fs::temp_directory_path() / ("apsis-restart-" + std::to_string(getpid()));
+  const fs::path dir =
+      !keep.empty() ? fs::path(keep)
+                    : fs::temp_directory_path() / ("apsis-restart-" + std::to_string(getpid()));
   fs::create_directories(dir);
+  const std::string sizes =
+      std::to_string(nodes) + " " + std::to_string(jobs) + " " + std::to_string(pending);
+  std::string kept_sizes;
+  std::getline(std::ifstream(dir / "sizes"), kept_sizes);
+  const bool reuse = !keep.empty() && kept_sizes == sizes;
   const int64_t now_us = std::chrono::duration_cast<std::chrono::microseconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
 
   // The state, written as the daemon writes it.
   const auto write_start = SteadyClock::now();
-  {
+  if (!reuse) {
+    fs::remove_all(dir / "pristine");
     apsis::storage::RocksDbOptions options;
-    options.path = (dir / "state").string();
+    options.path = (dir / "pristine").string();
     options.schema.cluster_id = "restart";
     auto store = apsis::storage::RocksDbStore::Open(options);
     if (!store.ok()) {
@@ -172,14 +188,15 @@ int main(int argc, char** argv) {
     }
     flush();
   }
+  if (!keep.empty()) std::ofstream(dir / "sizes") << sizes << "\n";
   uintmax_t bytes = 0;
-  for (const auto& e : fs::recursive_directory_iterator(dir / "state")) {
+  for (const auto& e : fs::recursive_directory_iterator(dir / "pristine")) {
     if (e.is_regular_file()) bytes += e.file_size();
   }
   std::printf(
       "scheduler_restart: %d nodes (24 h forecasts), %d jobs (%d pending), store %.0f MiB, "
-      "written in %.1f s\n",
-      nodes, jobs, pending, double(bytes) / (1 << 20),
+      "%s in %.1f s\n",
+      nodes, jobs, pending, double(bytes) / (1 << 20), reuse ? "reused" : "written",
       std::chrono::duration<double>(SteadyClock::now() - write_start).count());
 
   const int agent_port = FreePort(), client_port = FreePort(), metrics_port = FreePort();
@@ -193,12 +210,15 @@ int main(int argc, char** argv) {
         // No agents run here: keep their silence from marking nodes down during the measurement.
         << "agents:\n  heartbeat_interval: 1h\n";
   }
-  const std::string binary = APSIS_SCHEDULER_BINARY;
   const std::string config = (dir / "scheduler.yaml").string();
   const std::string log = (dir / "scheduler.log").string();
   std::fflush(stdout);
   std::vector<double> seconds;
   for (int r = 0; r < repeats; ++r) {
+    // Every run starts on the state as written: a start changes the store (pending jobs get
+    // placed), so each run gets a fresh copy.
+    fs::remove_all(dir / "state");
+    fs::copy(dir / "pristine", dir / "state", fs::copy_options::recursive);
     const auto spawned = SteadyClock::now();
     const auto spawned_wall = std::chrono::system_clock::now();
     const pid_t pid = apsis::bench::SpawnScheduler(binary, config, log);
@@ -219,6 +239,27 @@ int main(int argc, char** argv) {
     while (!answered && !failed) io.run_for(std::chrono::milliseconds(1));
     const double s = std::chrono::duration<double>(SteadyClock::now() - spawned).count();
     const double cpu = CpuSeconds(pid);
+    // With pending jobs: until the status shows none pending (all placed), polled every 100 ms.
+    double placed_after = -1, placed_cpu = -1;
+    while (pending > 0 && !failed && placed_after < 0 &&
+           SteadyClock::now() - spawned < std::chrono::seconds(600)) {
+      bool done = false;
+      client->Request(request, std::chrono::seconds(60), [&](apsis::Result<Envelope> reply) {
+        done = true;
+        if (!reply.ok()) {
+          failed = true;
+          return;
+        }
+        const auto& by_state = reply->client_response().status().jobs_by_state();
+        auto it = by_state.find("JOB_STATE_PENDING");
+        if (it == by_state.end() || it->second == 0) {
+          placed_after = std::chrono::duration<double>(SteadyClock::now() - spawned).count();
+          placed_cpu = CpuSeconds(pid);
+        }
+      });
+      while (!done) io.run_for(std::chrono::milliseconds(1));
+      if (placed_after < 0) io.run_for(std::chrono::milliseconds(100));
+    }
     client.reset();
     kill(pid, SIGTERM);
     int status = 0;
@@ -232,11 +273,15 @@ int main(int argc, char** argv) {
         "%.2f s, listening after %.2f s)\n",
         r + 1, s, cpu, LogLineAfter(log, spawned_wall, "state loaded"),
         LogLineAfter(log, spawned_wall, "scheduler listening"));
+    if (pending > 0) {
+      std::printf("         every pending job placed after %.2f s wall, %.2f s CPU\n", placed_after,
+                  placed_cpu);
+    }
     std::fflush(stdout);
     seconds.push_back(s);
   }
   std::sort(seconds.begin(), seconds.end());
   std::printf("  median of %d: %.2f s\n", repeats, seconds[seconds.size() / 2]);
-  fs::remove_all(dir);
+  if (keep.empty()) fs::remove_all(dir);
   return 0;
 }
