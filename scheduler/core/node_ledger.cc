@@ -44,6 +44,18 @@ void NodeLedger::ComputeForecastBounds() {
   b.min_price_usd_per_kwh = min_of(forecast_.price_usd_per_kwh);
   b.min_carbon_g_per_kwh = min_of(forecast_.carbon_g_per_kwh);
   if (!orbital()) return;
+  // Merged in AOS order as the relay-less contact check walks them.
+  const std::vector<ContactWindow>& windows = forecast_.windows;
+  b.has_windows = !windows.empty();
+  for (size_t w = 0; w < windows.size();) {
+    TimePoint from = windows[w].aos, to = windows[w].los;
+    b.earliest_los = w == 0 ? to : std::min(b.earliest_los, to);
+    for (++w; w < windows.size() && windows[w].aos <= to; ++w) {
+      b.earliest_los = std::min(b.earliest_los, windows[w].los);
+      to = std::max(to, windows[w].los);
+    }
+    b.longest_contact = std::max(b.longest_contact, to - from);
+  }
   // Same test as RecomputeBattery with nothing committed.
   std::vector<int32_t> prefix(steps_ + 1, 0);
   for (int i = 0; i < steps_; ++i) {

@@ -108,6 +108,12 @@ class NodeLedger {
     // min_bound_steps[k]: fewest battery-bound steps (solar input ≤ bus load, no payload) in any
     // 2^k consecutive steps of the horizon; valid for longer spans too (orbital only).
     std::array<int32_t, 16> min_bound_steps{};
+    // Contact windows (orbital): no input can be staged before the earliest LOS of any window
+    // (has_windows false: none at all), and no user is served without relay for longer than the
+    // longest run of windows that overlap or touch.
+    bool has_windows = false;
+    TimePoint earliest_los;
+    Duration longest_contact{};
   };
   const ForecastBounds& forecast_bounds() const { return forecast_bounds_; }
   // Fewest battery-bound steps any `len` consecutive steps can hold, from forecast_bounds().

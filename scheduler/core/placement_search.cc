@@ -12,6 +12,9 @@ namespace apsis::core {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+// Floor of a node the static checks will reject: after every node that may fit, yet finite, so
+// the node is still prepared when nothing fits and its rejection can be reported.
+constexpr double kRejectFloor = 1e300;
 
 // How far a rejected candidate got through the checks; the furthest one explains best why a job
 // cannot be placed.
@@ -134,9 +137,10 @@ int64_t CeilStepOf(const SearchNodeBounds& b, TimePoint t) {
 
 // A floor of the bound PrepareNode would give the node (NodeScoreLowerBound for deferrable
 // training, ScoreLowerBound at the earliest start otherwise), from SearchNodeBounds alone: the
-// exact duration, transfer and earliest delay, and forecast-only minima for energy, carbon and
-// battery wear. Latency counts as 0 (policies are non-decreasing in it). A hair below the true
-// floor so that rounding never lets it exceed the bound; -inf when unknown.
+// exact duration, transfer and earliest delay (orbital: not before input can be staged), and
+// forecast-only minima for energy, carbon and battery wear. Latency counts as 0 (policies are
+// non-decreasing in it). A hair below the true floor so that rounding never lets it exceed the
+// bound; -inf when unknown.
 double BoundFloor(const SearchNodeBounds& b, int index, const PlacementRequest& req,
                   const EngineConfig& config, const PlacementPolicy& policy, bool shift) {
   if (!b.valid) return -kInf;
@@ -152,6 +156,19 @@ double BoundFloor(const SearchNodeBounds& b, int index, const PlacementRequest& 
     first = std::max<int64_t>(0, CeilStepOf(b, std::max(job.inference.serve_start, req.earliest)));
     d = CeilStepOf(b, job.inference.serve_end) - first;
     if (d <= 0) return -kInf;
+  }
+  const double stage_gb = req.input_node_id.empty() ? job.input_gb + req.resume_stage_gb : 0.0;
+  if (b.orbital) {
+    // Checks PrepareNodeCandidate is sure to fail put the node last; it is still prepared (and
+    // its rejection noted) when nothing else fits. Otherwise staged input delays the start.
+    const bool inference = job.kind == JobKind::kInference;
+    if (stage_gb > 0) {
+      if (!b.forecast.has_windows) return kRejectFloor;
+      const int64_t ready = CeilStepOf(b, b.forecast.earliest_los);
+      if (inference && ready > first) return kRejectFloor;
+      first = std::max(first, ready);
+    }
+    if (inference && !b.relay && b.step * d > b.forecast.longest_contact) return kRejectFloor;
   }
   const double it_w = job.gpus * job.watts_per_gpu;
   const double hours = double(d) * step_h;
@@ -170,7 +187,6 @@ double BoundFloor(const SearchNodeBounds& b, int index, const PlacementRequest& 
     c.energy_usd = w.energy_weight * node_kw * b.forecast.min_price_usd_per_kwh * hours;
     c.carbon_usd = w.carbon_usd_per_kg * node_kw * b.forecast.min_carbon_g_per_kwh * hours / 1000.0;
   }
-  const double stage_gb = req.input_node_id.empty() ? job.input_gb + req.resume_stage_gb : 0.0;
   c.transfer_usd = (stage_gb + job.output_gb) *
                    (b.orbital ? w.space_transfer_usd_per_gb : w.ground_transfer_usd_per_gb);
   const double delay_h =
@@ -211,6 +227,7 @@ SearchNode MakeSearchNode(const NodeSpec& spec, const NodeLedger* ledger, NodeSt
     SearchNodeBounds& b = n.bounds;
     b.valid = true;
     b.orbital = ledger->orbital();
+    b.relay = spec.relay;
     b.pue = spec.pue;
     b.discharge_efficiency = ledger->forecast().battery.discharge_efficiency;
     b.forecast_start = ledger->forecast().start;

@@ -26,6 +26,7 @@ namespace apsis::core {
 struct SearchNodeBounds {
   bool valid = false;  // false: no floor known, the node is always prepared
   bool orbital = false;
+  bool relay = false;
   double pue = 1.0;
   double discharge_efficiency = 1.0;
   TimePoint forecast_start;

@@ -151,6 +151,63 @@ TEST(SearchEquivalenceTest, LazySearchMatchesReferenceOnRandomFleets) {
   }
 }
 
+// Orbital floors put nodes whose contact windows cannot carry a job last; a relay-less node whose
+// overlapping and touching windows cover a serving period must still win when it is cheapest.
+TEST(SearchEquivalenceTest, FloorsKeepServingAcrossChainedContactWindows) {
+  using testing::GroundForecast;
+  using testing::GroundSpec;
+  using testing::InferenceJob;
+  using testing::OrbitalForecast;
+  using testing::OrbitalSpec;
+  using testing::T0;
+  const NodeSpec dc = GroundSpec("dc");
+  const NodeSpec sat = OrbitalSpec("sat", 8, /*relay=*/false);
+  NodeLedger dc_ledger(dc, GroundForecast(T0(), 600, 50000, {1.0}));
+  testing::OrbitShape shape;
+  shape.eclipse_steps = 0;
+  NodeForecast f = OrbitalForecast(T0(), 600, shape);
+  f.windows.resize(1);
+  auto window = [&](const char* station, int from_min, int to_min) {
+    ContactWindow w = f.windows[0];
+    w.station = station;
+    w.aos = T0() + Minutes(from_min);
+    w.los = T0() + Minutes(to_min);
+    w.max_elevation_at = w.aos;
+    return w;
+  };
+  f.windows = {window("svalbard", 30, 50), window("awarua", 45, 70), window("svalbard", 70, 90),
+               window("awarua", 200, 210)};
+  NodeLedger sat_ledger(sat, f);
+  EXPECT_EQ(sat_ledger.forecast_bounds().longest_contact, Minutes(60));
+  EXPECT_EQ(sat_ledger.forecast_bounds().earliest_los, T0() + Minutes(50));
+  const std::vector<SearchNode> nodes = {MakeSearchNode(dc, &dc_ledger, NodeState::kReady),
+                                         MakeSearchNode(sat, &sat_ledger, NodeState::kReady)};
+  auto policy = MakePlacementPolicy("cost").value();
+  const EngineConfig config;
+  auto search = [&](const JobSpec& job) {
+    PlacementRequest req;
+    req.job = &job;
+    req.now = T0();
+    req.earliest = T0();
+    req.work_gpu_hours = job.kind == JobKind::kTraining ? job.training.gpu_hours : 0.0;
+    const SearchOutcome got = SearchPlacement(nodes, req, config, *policy, false);
+    EXPECT_EQ(Describe(got),
+              Describe(ReferenceSearchPlacement(nodes, req, config, *policy, false)));
+    return got.best ? got.best->reservation.node_id : "none";
+  };
+  // Serving 35..85 min is covered only by the three chained windows.
+  EXPECT_EQ(
+      search(InferenceJob("serve", 2, T0() + Minutes(35), T0() + Minutes(85), 100, "us-west")),
+      "sat");
+  // Longer than any chain: only the ground can serve it.
+  EXPECT_EQ(search(InferenceJob("long", 2, T0() + Minutes(35), T0() + Minutes(95), 100, "us-west")),
+            "dc");
+  // Training with input to stage: it cannot start before a window closes, yet orbit still wins.
+  JobSpec train = testing::TrainingJob("train", 4, 8);
+  train.input_gb = 5;
+  EXPECT_EQ(search(train), "sat");
+}
+
 TEST(SearchEquivalenceTest, ForecastBoundsNeverExceedTheLedgersCounts) {
   for (uint64_t seed = 0; seed < 40; ++seed) {
     Fleet f = MakeFleet(seed);
