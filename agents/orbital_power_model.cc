@@ -71,6 +71,29 @@ double OrbitalPowerModel::SunlitFraction(TimePoint t) const {
   return link::SunlitFraction(state->r_km, link::SunPositionEci(t));
 }
 
+std::optional<double> OrbitalPowerModel::WholeStepSunlit(TimePoint t0, Duration step,
+                                                         int samples) const {
+  if (samples < 2) return std::nullopt;
+  Result<link::TemeState> mid = sgp4_.PropagateAt(t0 + step / 2);
+  if (!mid.ok()) return std::nullopt;
+  const double r = link::Norm(mid->r_km), v = link::Norm(mid->v_km_s);
+  const double re = link::kShadowEarthRadiusKm;
+  if (r < 1.05 * re) return std::nullopt;
+  // The angles of the shadow test turn at most this fast (rad/s): the Earth's centre as seen from
+  // the satellite, the Earth's apparent radius as the altitude changes, and (1e-6) the Sun's
+  // direction and size. Doubled for the change of r and v within the step.
+  const double rate = 2.0 * (v / r + re * v / (r * std::sqrt(r * r - re * re))) + 1e-6;
+  // The samples lie within this of the middle of the step.
+  const double reach_s = ToSeconds(step) * (samples - 1) / (2.0 * samples);
+  const double margin = rate * reach_s + 1e-6;  // plus the angles' rounding
+  const link::ShadowMargins m =
+      link::ShadowMarginsAt(mid->r_km, link::SunPositionEci(t0 + step / 2));
+  // Every sample then gives exactly 1 (or 0), so the average is exactly what sampling gives.
+  if (m.full_sun > margin) return 1.0;
+  if (m.umbra > margin) return 0.0;
+  return std::nullopt;
+}
+
 double OrbitalPowerModel::ArrayW(TimePoint t) const {
   const double years = std::max(0.0, ToSeconds(t - config_.array_bol_at) / (365.25 * 86400.0));
   return config_.array_bol_w * std::pow(1.0 - config_.degradation_pct_per_year / 100.0, years);
@@ -110,10 +133,14 @@ Status OrbitalPowerModel::FillForecast(TimePoint start, Duration step, int steps
     const TimePoint t0 = start + step * i;
     // Average the sunlit fraction over the step so short penumbra passages are not missed.
     double sunlit = 0;
-    for (int k = 0; k < kSamples; ++k) {
-      sunlit += SunlitFraction(t0 + step * (2 * k + 1) / (2 * kSamples));
+    if (std::optional<double> whole = WholeStepSunlit(t0, step, kSamples)) {
+      sunlit = *whole;
+    } else {
+      for (int k = 0; k < kSamples; ++k) {
+        sunlit += SunlitFraction(t0 + step * (2 * k + 1) / (2 * kSamples));
+      }
+      sunlit /= kSamples;
     }
-    sunlit /= kSamples;
     const double solar_w = ArrayW(t0) * sunlit;
     v1::PowerStep* s = out->add_steps();
     s->set_solar_w(solar_w);

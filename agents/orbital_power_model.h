@@ -11,6 +11,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -76,6 +77,9 @@ class OrbitalPowerModel final : public PowerModel {
 
   double SunlitFraction(TimePoint t) const;
   double ArrayW(TimePoint t) const;  // full-sun output after degradation
+  // The sunlit fraction averaged over `samples` points of [t0, t0 + step) when one propagation
+  // at its middle shows every point in full sun (1) or in umbra (0); nullopt: sample them.
+  std::optional<double> WholeStepSunlit(TimePoint t0, Duration step, int samples) const;
   double SolarW(TimePoint t) const { return ArrayW(t) * SunlitFraction(t); }
   // Energy the loads needed but the battery could not deliver since start (brown-out).
   double unmet_wh() const { return unmet_wh_; }

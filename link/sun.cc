@@ -64,6 +64,12 @@ double SunlitFraction(const Vec3& sat_km, const Vec3& sun_km) {
   return std::clamp(1.0 - overlap / (kPi * a * a), 0.0, 1.0);
 }
 
+ShadowMargins ShadowMarginsAt(const Vec3& sat_km, const Vec3& sun_km) {
+  const ShadowAngles s = Angles(sat_km, sun_km);
+  return {s.separation - (s.sun_radius + s.earth_radius),
+          (s.earth_radius - s.sun_radius) - s.separation};
+}
+
 double BetaAngleDeg(const TemeState& s, const Vec3& sun_km) {
   const Vec3 normal = Normalized(Cross(s.r_km, s.v_km_s));
   return std::asin(Dot(normal, Normalized(sun_km))) / kDegToRad;

@@ -26,6 +26,14 @@ Vec3 SunPositionEci(TimePoint t);
 // Fraction of the solar disc visible from `sat_km` (same frame as `sun_km`), in [0, 1].
 double SunlitFraction(const Vec3& sat_km, const Vec3& sun_km);
 
+// How far from a shadow boundary `sat_km` is, in radians of the angle between the Sun's and the
+// Earth's centres: full_sun > 0 exactly when SunlitFraction is 1, umbra > 0 exactly when it is 0.
+struct ShadowMargins {
+  double full_sun = 0;
+  double umbra = 0;
+};
+ShadowMargins ShadowMarginsAt(const Vec3& sat_km, const Vec3& sun_km);
+
 // Solar beta angle (degrees): the Sun's elevation above the orbit plane of state `s`.
 double BetaAngleDeg(const TemeState& s, const Vec3& sun_km);
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "apsis/v1/common.pb.h"
 #include "link/sun.h"
 
 namespace apsis::agents {
@@ -109,6 +110,40 @@ TEST(OrbitalPowerModelTest, ForecastSimulatesTheBatteryForwardAndMatchesIntegrat
     EXPECT_NEAR(model.BatterySocWh(), *predicted, 60.0) << "at +" << minutes << " min";
   }
   EXPECT_FALSE(model.PredictedSocWh(kEpoch + Hours(4)).has_value());
+}
+
+// FillForecast skips the sub-samples of a step that is wholly in full sun or in umbra; the
+// forecast must be exactly what sampling every sub-step gives, for LEO, sun-synchronous and
+// eccentric orbits, with penumbra steps in between.
+TEST(OrbitalPowerModelTest, ForecastSunlitFractionEqualsSamplingEveryStep) {
+  struct Orbit {
+    double altitude_km, inclination_deg, raan_deg, eccentricity;
+  };
+  int partial_steps = 0;
+  for (const Orbit& o : {Orbit{550, 53, 0, 0}, Orbit{650, 97.99, 0, 0}, Orbit{400, 51.6, 200, 0},
+                         Orbit{2000, 63.4, 45, 0.1}}) {
+    OrbitalPowerConfig c = Config();
+    c.orbit.altitude_km = o.altitude_km;
+    c.orbit.inclination_deg = o.inclination_deg;
+    c.orbit.raan_deg = o.raan_deg;
+    c.orbit.eccentricity = o.eccentricity;
+    auto model = OrbitalPowerModel::Create(c, "sat", kEpoch);
+    ASSERT_TRUE(model.ok()) << model.status().ToString();
+    const Duration step = Seconds(60);
+    const int steps = 24 * 60;
+    v1::Forecast f;
+    ASSERT_TRUE((*model)->FillForecast(kEpoch, step, steps, 0, &f).ok());
+    ASSERT_EQ(f.steps_size(), steps);
+    for (int i = 0; i < steps; ++i) {
+      const TimePoint t0 = kEpoch + step * i;
+      double sampled = 0;
+      for (int k = 0; k < 6; ++k) sampled += (*model)->SunlitFraction(t0 + step * (2 * k + 1) / 12);
+      sampled /= 6;
+      ASSERT_EQ(f.steps(i).sunlit_fraction(), sampled) << o.altitude_km << " km, step " << i;
+      partial_steps += sampled > 0 && sampled < 1;
+    }
+  }
+  EXPECT_GT(partial_steps, 20);  // penumbra steps were met and sampled
 }
 
 TEST(OrbitalPowerModelTest, ArrayDegradesPerYear) {
