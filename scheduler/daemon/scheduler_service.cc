@@ -142,7 +142,7 @@ void SchedulerService::ArmPlanTimer() {
 void SchedulerService::ArmLivenessTimer() {
   liveness_timer_->WaitFor(config_.agents.heartbeat_interval, [this] {
     CheckLiveness();
-    UpdateGauges();
+    UpdateGauges(/*with_nodes=*/true);
     jobs_.PackFinished();
     ArmLivenessTimer();
   });
@@ -237,7 +237,7 @@ void SchedulerService::RunPlan() {
     }
   }
   if (!batch.empty()) Commit(std::move(batch));
-  UpdateGauges();
+  UpdateGauges(/*with_nodes=*/false);
 }
 
 void SchedulerService::ApplyAction(const core::Action& action,
@@ -314,7 +314,7 @@ void SchedulerService::ApplyAction(const core::Action& action,
   }
 }
 
-void SchedulerService::UpdateGauges() {
+void SchedulerService::UpdateGauges(bool with_nodes) {
   std::map<std::pair<std::string, std::string>, double> by_state;
   for (int s = v1::JOB_STATE_PENDING; s <= v1::JOB_STATE_LOST; ++s) {
     for (const char* kind : {"training", "inference"})
@@ -355,6 +355,11 @@ void SchedulerService::UpdateGauges() {
   }
   if (zap_) metrics_->SetAuthRefusedTotal(zap_->refused());
   const TimePoint now = deps_.clock.Now();
+  // Node gauges follow heartbeats, forecasts and the clock, not planning: refreshed on the liveness
+  // timer and at most once a second by planning passes, which come every few milliseconds while
+  // a queue is admitted (and setting them is ~10 gauges per node).
+  if (!with_nodes && now - nodes_gauged_at_ < Seconds(1)) return;
+  nodes_gauged_at_ = now;
   for (const auto& [id, node] : nodes_) {
     NodeGaugeValues v;
     v.node_id = id;

@@ -152,7 +152,8 @@ class SchedulerService {
   void ArmLivenessTimer();
   Status AddJobToEngine(JobRecord& job);
   core::NodeState EngineStateOf(const NodeSession& node) const;
-  void UpdateGauges();
+  // Job gauges always; node gauges when `with_nodes` or a second after they last were.
+  void UpdateGauges(bool with_nodes);
 
   Dependencies deps_;
   SchedulerConfig config_;
@@ -175,6 +176,7 @@ class SchedulerService {
   std::deque<std::string> admission_queue_;
   size_t admit_per_pass_ = 64;
   std::map<std::string, TimePoint> start_resent_at_;  // last StartJob re-send per job
+  TimePoint nodes_gauged_at_;
 
   bool reconciling_ = false;
   std::set<std::string> unreported_running_;  // running before the restart, not yet re-reported
