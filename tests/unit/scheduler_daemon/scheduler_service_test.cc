@@ -415,6 +415,29 @@ TEST_F(SchedulerServiceTest, RestartKeepsFinishedJobsAndForecastsWholeAndNodeLos
   EXPECT_TRUE(Ask(get_node)->client_response().node().running_jobs().empty());
 }
 
+TEST_F(SchedulerServiceTest, GaugesCountJobsByStateAfterEveryPassAndNodesOnTheLivenessTimer) {
+  const auto [done_id, running_id] = RunTwoJobs();
+  AgentEvent(3, done_id, v1::JOB_EVENT_FINISHED);
+  NextToAgent(v1::Envelope::kAck);
+  const metrics::Labels training_running{{"state", "JOB_STATE_RUNNING"}, {"kind", "training"}};
+  const metrics::Labels training_done{{"state", "JOB_STATE_SUCCEEDED"}, {"kind", "training"}};
+  RunUntil([&] { return metrics_.Value("apsis_jobs", training_done) == 1; });
+  EXPECT_EQ(metrics_.Value("apsis_jobs", training_running), 1);
+
+  // A heartbeat's busy GPUs reach the node gauge at the next liveness check at the latest.
+  v1::Envelope hb;
+  hb.mutable_heartbeat()->set_node_id("ground-1");
+  hb.mutable_heartbeat()->set_agent_time_us(clock_.Now().micros());
+  hb.mutable_heartbeat()->set_gpus_busy(3);
+  agent_->Send(hb);
+  const metrics::Labels node{{"node", "ground-1"}, {"kind", "ground"}};
+  io_.run_for(std::chrono::milliseconds(20));
+  clock_.Advance(Seconds(5));
+  RunUntil([&] { return metrics_.Value("apsis_node_gpus_busy", node) == 3; });
+  EXPECT_EQ(metrics_.Value("apsis_node_gpus", node), 8);
+  EXPECT_EQ(metrics_.Value("apsis_node_power_available_watts", node), 100'000);
+}
+
 }  // namespace
 }  // namespace apsis::daemon
 
