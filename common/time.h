@@ -16,9 +16,19 @@ namespace apsis {
 
 using Duration = std::chrono::microseconds;
 
-inline constexpr Duration Seconds(double s) {
-  return Duration(static_cast<int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5)));
+// Microsecond counts from doubles are clamped to ±2^61 µs (about ±73,000 years): converting an
+// out-of-range double to int64_t is undefined behaviour, and user input (a trace, a config) can
+// hold any number. The bound leaves headroom so that adding a few clamped values cannot overflow.
+// NaN becomes 0.
+inline constexpr int64_t kMaxMicros = int64_t{1} << 61;
+inline constexpr int64_t RoundedMicros(double us) {
+  if (!(us == us)) return 0;
+  if (us >= static_cast<double>(kMaxMicros)) return kMaxMicros;
+  if (us <= -static_cast<double>(kMaxMicros)) return -kMaxMicros;
+  return static_cast<int64_t>(us + (us >= 0 ? 0.5 : -0.5));
 }
+
+inline constexpr Duration Seconds(double s) { return Duration(RoundedMicros(s * 1e6)); }
 inline constexpr Duration Minutes(double m) { return Seconds(m * 60.0); }
 inline constexpr Duration Hours(double h) { return Seconds(h * 3600.0); }
 inline constexpr double ToSeconds(Duration d) { return static_cast<double>(d.count()) * 1e-6; }
@@ -28,7 +38,7 @@ class TimePoint {
   constexpr TimePoint() = default;
   static constexpr TimePoint FromMicros(int64_t us) { return TimePoint(us); }
   static constexpr TimePoint FromSeconds(double s) {
-    return TimePoint(static_cast<int64_t>(s * 1e6 + (s >= 0 ? 0.5 : -0.5)));
+    return TimePoint(RoundedMicros(s * 1e6));
   }
   static constexpr TimePoint Epoch() { return TimePoint(0); }
 

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <limits>
+
 namespace apsis {
 namespace {
 
@@ -77,6 +80,21 @@ TEST(TimeTest, ArithmeticAndOrdering) {
   EXPECT_LT(a, b);
   EXPECT_EQ(b - a, Minutes(1));
   EXPECT_EQ(TimePoint::FromMicros(-1).unix_seconds(), -1);
+}
+
+// Traces and configs can hold any number; converting it must not be undefined behaviour (the
+// sanitizer build aborts on that) and a clamped value must still add without overflow.
+TEST(TimeTest, OutOfRangeSecondsClampInsteadOfOverflowing) {
+  const double huge = 1e300;
+  EXPECT_EQ(Seconds(huge).count(), kMaxMicros);
+  EXPECT_EQ(Seconds(-huge).count(), -kMaxMicros);
+  EXPECT_EQ(Hours(std::numeric_limits<double>::infinity()).count(), kMaxMicros);
+  EXPECT_EQ(Seconds(std::nan("")).count(), 0);
+  EXPECT_EQ(TimePoint::FromSeconds(huge).micros(), kMaxMicros);
+  EXPECT_EQ(TimePoint::FromSeconds(-huge).micros(), -kMaxMicros);
+  EXPECT_EQ((TimePoint::FromSeconds(huge) + Seconds(huge)).micros(), 2 * kMaxMicros);
+  EXPECT_EQ(Seconds(1.5e-6).count(), 2);  // ordinary values still round to the nearest µs
+  EXPECT_EQ(Seconds(-1.5e-6).count(), -2);
 }
 
 }  // namespace
