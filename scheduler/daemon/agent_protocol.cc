@@ -157,13 +157,7 @@ void SchedulerService::OnHello(transport::IncomingEnvelope& in) {
   Commit(std::move(batch));
   AdoptRunningJobs(node);
 
-  v1::Envelope welcome;
-  welcome.set_correlation_id(in.envelope.correlation_id());
-  welcome.mutable_welcome()->set_node_id(node_id);
-  welcome.mutable_welcome()->set_scheduler_time_us(now.micros());
-  welcome.mutable_welcome()->set_heartbeat_interval_us(config_.agents.heartbeat_interval.count());
-  welcome.mutable_welcome()->set_last_event_sequence(node.durable_event_sequence);
-  agent_server_->Send(in.routing_id, welcome);
+  SendWelcome(node, in.routing_id, in.envelope.correlation_id());
   LogInfo("agent registered",
           {{"node", node_id},
            {"kind", node.kind == core::NodeKind::kOrbital ? "orbital" : "ground"},
@@ -178,6 +172,27 @@ void SchedulerService::OnHeartbeat(NodeSession& node, const v1::Heartbeat& hb) {
   node.soc_wh = hb.battery_soc_wh();
   node.draw_w = hb.power_draw_w();
   node.gpus_busy = hb.gpus_busy();
+  // An agent sends a forecast after each Welcome. If that forecast was lost (a link cut just
+  // then), the node would get nothing until the agent's next periodic forecast; another Welcome
+  // asks for it again, at most once per two heartbeat intervals.
+  if (!node.has_forecast && !node.routing_id.empty() &&
+      deps_.clock.Now() - node.welcomed_at >= config_.agents.heartbeat_interval * 2) {
+    LogInfo("no forecast yet; welcoming the agent again", {{"node", node.stored.spec().id()}});
+    SendWelcome(node, node.routing_id, 0);
+  }
+}
+
+void SchedulerService::SendWelcome(NodeSession& node, const std::string& routing_id,
+                                   uint64_t correlation_id) {
+  const TimePoint now = deps_.clock.Now();
+  v1::Envelope welcome;
+  welcome.set_correlation_id(correlation_id);
+  welcome.mutable_welcome()->set_node_id(node.stored.spec().id());
+  welcome.mutable_welcome()->set_scheduler_time_us(now.micros());
+  welcome.mutable_welcome()->set_heartbeat_interval_us(config_.agents.heartbeat_interval.count());
+  welcome.mutable_welcome()->set_last_event_sequence(node.durable_event_sequence);
+  agent_server_->Send(routing_id, welcome);
+  node.welcomed_at = now;
 }
 
 void SchedulerService::OnForecast(NodeSession& node, const v1::Forecast& forecast) {

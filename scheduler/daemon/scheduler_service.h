@@ -84,6 +84,7 @@ class SchedulerService {
     std::vector<ContactWindow> windows;  // predicted, from the last forecast
     Liveness liveness = Liveness::kReachable;
     bool has_forecast = false;
+    TimePoint welcomed_at;  // when the last Welcome was sent: each one asks for a forecast
     std::vector<v1::Envelope> outbox;            // StartJob/StopJob waiting for contact
     std::vector<std::string> awaiting_adoption;  // reported running, not yet in the planner
     std::set<std::string> awaiting_contact;      // running here at a restart, not yet re-reported
@@ -111,6 +112,7 @@ class SchedulerService {
   void OnAgentMessage(transport::IncomingEnvelope&& in);
   void OnHello(transport::IncomingEnvelope& in);
   void OnHeartbeat(NodeSession& node, const v1::Heartbeat& hb);
+  void SendWelcome(NodeSession& node, const std::string& routing_id, uint64_t correlation_id);
   void OnForecast(NodeSession& node, const v1::Forecast& forecast);
   void OnJobEvent(NodeSession& node, const v1::JobEvent& event);
   void CommitJobEvent(NodeSession& node, storage::WriteBatch batch);

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 
 #include "storage/memory_store.h"
@@ -281,6 +282,35 @@ TEST_F(SchedulerServiceTest, CordonedNodeGetsNothingAndGroundNodeGoesDownAfterMi
     auto l = Ask(nodes);
     return l.ok() && l->client_response().nodes().nodes(0).state() == v1::NODE_STATE_DOWN;
   });
+}
+
+// A forecast lost on the way (a link cut just after the Welcome) must not leave the node without
+// one until the agent's next periodic forecast: the scheduler welcomes it again, which asks for
+// a forecast, and stops once one has arrived.
+TEST_F(SchedulerServiceTest, NodeWithoutForecastIsWelcomedAgainUntilOneArrives) {
+  AgentHello();
+  const auto welcomes_queued = [&] {
+    return std::count_if(to_agent_.begin(), to_agent_.end(),
+                         [](const v1::Envelope& e) { return e.has_welcome(); });
+  };
+  AgentHeartbeat();  // too soon after the first Welcome
+  io_.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(welcomes_queued(), 0);
+  clock_.Advance(Seconds(10));
+  AgentHeartbeat();
+  EXPECT_EQ(NextToAgent(v1::Envelope::kWelcome).welcome().node_id(), "ground-1");
+
+  AgentForecast();
+  v1::ClientRequest get_node;
+  get_node.mutable_get_node()->set_node_id("ground-1");
+  RunUntil([&] {
+    auto answer = Ask(get_node);
+    return answer.ok() && answer->client_response().node().forecast().steps_size() > 0;
+  });
+  clock_.Advance(Seconds(10));
+  AgentHeartbeat();
+  io_.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(welcomes_queued(), 0);
 }
 
 TEST_F(SchedulerServiceTest, SlowStateLoadDoesNotCountAsMissedHeartbeats) {
