@@ -139,16 +139,6 @@ until [[ "$(job_states c-long)" =~ ^c-long=(running|succeeded)@ && "$(job_states
   sleep 1
 done
 log "c-long resumed: $(job_states c-long)"
-# Let the monitor see sso-1 down (it stays down: its agent is gone).
-deadline=$((SECONDS + 30))
-until grep -q '"sso-1": {"state": "down"' "$MON"; do
-  ((SECONDS < deadline)) || break
-  sleep 1
-done
-kill "$MONITOR_PID" 2>/dev/null || true
-wait "$MONITOR_PID" 2>/dev/null || true
-MONITOR_PID=
-
 # The contact windows, computed independently of the agents and links: python3-sgp4 turns each
 # node's mean elements (configs/demo/orbital-nodes.tsv) into a TLE the way link/mean_elements.h
 # does (the altitude is SGP4's Brouwer mean semi-major axis; the Kozai mean motion is solved for),
@@ -183,6 +173,45 @@ PY
 "${PODMAN[@]}" exec "$APSIS_FLEET_NAME-scheduler" apsisctl orbit windows --tle /etc/apsis/files/windowed.tle \
   --stations /etc/apsis/ground-stations.yaml --start "$START" --hours 12 -o json >"$APSIS_FLEET_VAR/windows.json" \
   || fail "apsisctl orbit windows failed"
+
+# Let the monitor see sso-1 down (it stays down: its agent is gone).
+deadline=$((SECONDS + 30))
+until grep -q '"sso-1": {"state": "down"' "$MON"; do
+  ((SECONDS < deadline)) || break
+  sleep 1
+done
+
+# Keep watching until each windowed node has had three passes (clock time, from the windows above):
+# the check below wants it heard in at least two, however fast this machine ran the jobs.
+# Times as Unix seconds: RFC 3339 strings with and without fractions do not compare as text.
+unix_s() {
+  python3 -c 'import datetime, sys
+base, _, frac = sys.argv[1].rstrip("Z").partition(".")
+print(int(datetime.datetime.fromisoformat(base).replace(tzinfo=datetime.timezone.utc).timestamp()))' "$1"
+}
+third_los=$(/usr/bin/python3 - "$APSIS_FLEET_VAR/windows.json" <<'PY'
+import json, sys
+passes = {}
+for w in json.load(open(sys.argv[1])):
+    passes.setdefault(w["satnum"], []).append((w["aos"], w["los"]))
+print(max(sorted(v)[min(2, len(v) - 1)][1] for v in passes.values()))
+PY
+) || fail "could not read the contact windows"
+log "watching until $third_los (clock), when each windowed node has had three passes"
+passes_over=$(unix_s "$third_los")
+deadline=$((SECONDS + 300))
+clock_s() {
+  local now
+  now=$(ctl status -o json 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)["now"])' 2>/dev/null) \
+    && unix_s "$now" || echo 0
+}
+until (( $(clock_s) > passes_over )); do
+  ((SECONDS < deadline)) || break
+  sleep 1
+done
+kill "$MONITOR_PID" 2>/dev/null || true
+wait "$MONITOR_PID" 2>/dev/null || true
+MONITOR_PID=
 
 # Analysis of the monitor: windows, and when sso-1 went down.
 heartbeat=$(awk '$1 == "heartbeat_interval:" {print $2}' "$APSIS_FLEET_VAR/fleet/config/scheduler.yaml")
