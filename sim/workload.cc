@@ -127,6 +127,10 @@ Result<Workload> ParseWorkloadCsv(const std::string& text, const std::string& so
     }
     j.region = std::string(csv.field(8));
     ASSIGN_OR_RETURN(double priority, csv.NumberOr(9, "priority", 0));
+    // The scheduler's own range; it also keeps the conversion to int defined.
+    if (!(priority >= -1000 && priority <= 1000)) {
+      return csv.ErrorAt(9, "priority must be in [-1000, 1000]");
+    }
     j.priority = static_cast<int>(priority);
     ASSIGN_OR_RETURN(j.training.deferrable, csv.Bool(10, "deferrable", false));
     ASSIGN_OR_RETURN(j.training.preemptible, csv.Bool(11, "preemptible", false));
@@ -166,7 +170,7 @@ Result<Workload> ParseAlibabaTrace(const std::string& text, const std::string& s
     const std::string name(csv.field(0));
     if (name.empty()) return csv.ErrorAt(0, "pod name is empty");
     ASSIGN_OR_RETURN(int64_t num_gpu, csv.Integer(3, "num_gpu"));
-    if (num_gpu < 0) return csv.ErrorAt(3, "num_gpu must be >= 0");
+    if (num_gpu < 0 || num_gpu > 1'000'000) return csv.ErrorAt(3, "num_gpu must be 0..1000000");
     ASSIGN_OR_RETURN(double creation, csv.Number(8, "creation_time"));
     ASSIGN_OR_RETURN(double deletion, csv.Number(9, "deletion_time"));
     if (deletion < creation) {
@@ -231,7 +235,7 @@ Result<Workload> ParseTiresiasTrace(const std::string& text, const std::string& 
     }
     ASSIGN_OR_RETURN(int64_t id, csv.Integer(0, "job_id"));
     ASSIGN_OR_RETURN(int64_t num_gpu, csv.Integer(1, "num_gpu"));
-    if (num_gpu < 1) return csv.ErrorAt(1, "num_gpu must be >= 1");
+    if (num_gpu < 1 || num_gpu > 1'000'000) return csv.ErrorAt(1, "num_gpu must be 1..1000000");
     ASSIGN_OR_RETURN(double submit_time, csv.Number(2, "submit_time"));
     ASSIGN_OR_RETURN(double duration, csv.Number(5, "duration"));
     if (!(duration > 0)) return csv.ErrorAt(5, "duration must be > 0 seconds");

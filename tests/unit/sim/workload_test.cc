@@ -50,6 +50,25 @@ TEST(WorkloadTest, BadRowNamesFileLineAndColumn) {
   EXPECT_NE(m.status().message().find("w.csv:2:"), std::string::npos) << m.status().message();
 }
 
+// Numbers beyond what the fields can hold are refused at their place rather than converted with
+// undefined behaviour (found by workload_trace_fuzz).
+TEST(WorkloadTest, OutOfRangePriorityAndGpuCountsAreRefusedAtTheirPlace) {
+  const std::string priority = std::string(kHeader) + "i1,inference,0,2,700,,3600,80,eu-west," +
+                               std::string(120, '3') + ",,,,0,0,0\n";
+  Result<Workload> p = ParseWorkloadCsv(priority, "w.csv", kEpoch);
+  ASSERT_FALSE(p.ok());
+  EXPECT_NE(p.status().message().find("w.csv:2:"), std::string::npos) << p.status().message();
+  EXPECT_NE(p.status().message().find("priority must be in [-1000, 1000]"), std::string::npos)
+      << p.status().message();
+  const std::string tiresias =
+      "job_id,num_gpu,submit_time,iterations,model_name,duration,interval\n"
+      "1,99999999999,0,100,resnet,3600,1\n";
+  Result<Workload> t = ParseTiresiasTrace(tiresias, "t.csv", ImportOptions{});
+  ASSERT_FALSE(t.ok());
+  EXPECT_NE(t.status().message().find("num_gpu must be 1..1000000"), std::string::npos)
+      << t.status().message();
+}
+
 TEST(WorkloadTest, ImportsTheAlibabaTrace) {
   const std::string path = testing::TracePath("alibaba-gpu-2023-openb.csv");
   if (path.empty()) GTEST_SKIP() << "../shared/data/traces is absent (public data, not bundled)";
