@@ -187,23 +187,33 @@ Status SchedulerService::AddJobToEngine(JobRecord& job) {
   return Status::Ok();
 }
 
-void SchedulerService::AdmitQueuedJobs() {
+void SchedulerService::AdmitQueuedJobs(storage::WriteBatch& batch) {
   for (size_t admitted = 0; admitted < admit_per_pass_ && !admission_queue_.empty(); ++admitted) {
     auto it = jobs_.find(admission_queue_.front());
     admission_queue_.pop_front();
     if (it == jobs_.end() || it->second.state() != v1::JOB_STATE_PENDING) continue;
     Status added = AddJobToEngine(it->second);
-    if (!added.ok()) {
-      it->second.mutable_status().set_state(v1::JOB_STATE_FAILED);
-      it->second.mutable_status().set_message("not schedulable: " + added.message());
-    }
+    // Persisted like a rejection: otherwise a restart would try (and fail) the job again.
+    if (!added.ok()) FailJob(it->second, "not schedulable: " + added.message(), batch);
   }
+}
+
+void SchedulerService::FailJob(JobRecord& job, const std::string& message,
+                               storage::WriteBatch& batch) {
+  job.mutable_status().set_state(v1::JOB_STATE_FAILED);
+  job.mutable_status().set_message(message);
+  job.mutable_status().set_updated_us(deps_.clock.Now().micros());
+  job.in_engine = false;
+  PersistJob(batch, job.status());
+  AppendEvent(batch, job.status().spec().id(), "", "rejected", message);
+  LogInfo("job rejected", {{"job", job.status().spec().id()}, {"reason", message}});
 }
 
 void SchedulerService::RunPlan() {
   if (reconciling_ || shutting_down_) return;
   const auto started = std::chrono::steady_clock::now();
-  AdmitQueuedJobs();
+  storage::WriteBatch batch;
+  AdmitQueuedJobs(batch);
   auto plan = engine_->Plan(deps_.clock.Now());
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
@@ -215,9 +225,9 @@ void SchedulerService::RunPlan() {
   if (!admission_queue_.empty()) SchedulePlan();  // after the I/O that queued up meanwhile
   if (!plan.ok()) {
     LogError("planning failed", {{"error", plan.status().ToString()}});
+    if (!batch.empty()) Commit(std::move(batch));
     return;
   }
-  storage::WriteBatch batch;
   // Costs of this pass's placements, looked up once rather than per action.
   std::map<std::string, core::CostBreakdown> costs;
   bool any_start = false;
@@ -302,15 +312,8 @@ void SchedulerService::ApplyAction(const core::Action& action,
   } else if (const auto* reject = std::get_if<core::Reject>(&action)) {
     auto job_it = jobs_.find(reject->job_id);
     if (job_it == jobs_.end()) return;
-    JobRecord& job = job_it->second;
-    job.mutable_status().set_state(v1::JOB_STATE_FAILED);
-    job.mutable_status().set_message("rejected: " + reject->reason);
-    job.mutable_status().set_updated_us(now.micros());
-    job.in_engine = false;
-    PersistJob(batch, job.status());
-    AppendEvent(batch, reject->job_id, "", "rejected", reject->reason);
+    FailJob(job_it->second, "rejected: " + reject->reason, batch);
     metrics_->CountRejection(std::string(core::ConstraintName(reject->constraint)));
-    LogInfo("job rejected", {{"job", reject->job_id}, {"reason", reject->reason}});
   }
 }
 

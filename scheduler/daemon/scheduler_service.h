@@ -145,7 +145,9 @@ class SchedulerService {
   // Planning (scheduler_service.cc).
   void SchedulePlan();
   void RunPlan();
-  void AdmitQueuedJobs();
+  void AdmitQueuedJobs(storage::WriteBatch& batch);
+  // FAILED, written to `batch` with a "rejected" event.
+  void FailJob(JobRecord& job, const std::string& message, storage::WriteBatch& batch);
   void ApplyAction(const core::Action& action,
                    const std::map<std::string, core::CostBreakdown>& costs,
                    storage::WriteBatch& batch);

@@ -383,6 +383,37 @@ TEST_F(SchedulerServiceTest, RestartKeepsAcknowledgedJobsAndReconcilesRunningOne
   EXPECT_NE(lost->client_response().job().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
+TEST_F(SchedulerServiceTest, PendingJobThePlannerRefusesIsFailedDurably) {
+  // A stored pending job the planner refuses (a record from an older version may hold a spec the
+  // planner no longer takes) fails, and the failure is written: a restart does not retry it.
+  v1::JobStatus stored;
+  stored.mutable_spec()->set_id("job-000042");
+  stored.mutable_spec()->set_kind(v1::JOB_KIND_TRAINING);
+  stored.mutable_spec()->set_gpus(4);
+  stored.mutable_spec()->mutable_training()->set_gpu_hours(0);
+  stored.set_state(v1::JOB_STATE_PENDING);
+  stored.set_submitted_us(clock_.Now().micros());
+  storage::WriteBatch batch;
+  batch.Put(storage::Column::kJobs, "job-000042", stored.SerializeAsString());
+  ASSERT_TRUE(store_->Write(batch).ok());
+  agent_.reset();
+  client_.reset();
+  service_.reset();
+  StartService();
+  AgentHello();
+  AgentForecast();
+
+  auto stored_state = [&] {
+    auto bytes = store_->Get(storage::Column::kJobs, "job-000042");
+    v1::JobStatus status;
+    if (bytes.ok() && bytes->has_value()) status.ParseFromString(**bytes);
+    return status;
+  };
+  RunUntil([&] { return stored_state().state() == v1::JOB_STATE_FAILED; });
+  EXPECT_NE(stored_state().message().find("gpu_hours must be > 0"), std::string::npos)
+      << stored_state().message();
+}
+
 TEST_F(SchedulerServiceTest, RestartKeepsFinishedJobsAndForecastsWholeAndNodeLossTakesOnlyItsJobs) {
   const auto [done_id, running_id] = RunTwoJobs();
   AgentEvent(3, done_id, v1::JOB_EVENT_FINISHED);
