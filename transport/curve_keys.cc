@@ -1,6 +1,8 @@
 #include "transport/curve_keys.h"
 
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <zmq.h>
 
 #include <algorithm>
@@ -71,17 +73,50 @@ std::string Trim(std::string s) {
   return s.substr(first, last - first + 1);
 }
 
-}  // namespace
-
-Result<CurveKeyPair> LoadCurveKeyPair(const std::string& key_path) {
-  struct stat st;
-  if (stat(key_path.c_str(), &st) != 0)
+// The mode is checked on the opened file, not on the path, so the file read is the file checked.
+Result<std::string> ReadPrivateFile(const std::string& key_path) {
+  const int fd = open(key_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
     return NotFoundError("cannot read key file '" + key_path + "': " + std::strerror(errno));
+  }
+  struct FdCloser {
+    int fd;
+    ~FdCloser() { close(fd); }
+  } closer{fd};
+  struct stat st;
+  if (fstat(fd, &st) != 0) {
+    return NotFoundError("cannot read key file '" + key_path + "': " + std::strerror(errno));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    return InvalidArgumentError("key file '" + key_path + "' is not a regular file");
+  }
   if (st.st_mode & (S_IRWXG | S_IRWXO)) {
     return PermissionDeniedError("key file '" + key_path +
                                  "' is accessible by group or others; run: chmod 600 " + key_path);
   }
-  ASSIGN_OR_RETURN(std::string text, ReadSmallFile(key_path));
+  // A key file is two short lines; a larger one is not a key file.
+  constexpr size_t kMaxKeyFileBytes = 64 * 1024;
+  std::string text;
+  char buffer[4096];
+  while (true) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      return NotFoundError("cannot read key file '" + key_path + "': " + std::strerror(errno));
+    }
+    if (n == 0) break;
+    text.append(buffer, static_cast<size_t>(n));
+    if (text.size() > kMaxKeyFileBytes) {
+      return InvalidArgumentError("key file '" + key_path + "' is larger than 64 KiB");
+    }
+  }
+  return text;
+}
+
+}  // namespace
+
+Result<CurveKeyPair> LoadCurveKeyPair(const std::string& key_path) {
+  ASSIGN_OR_RETURN(std::string text, ReadPrivateFile(key_path));
   CurveKeyPair keys;
   std::istringstream lines(text);
   std::string line;

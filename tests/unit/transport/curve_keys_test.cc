@@ -55,6 +55,23 @@ TEST_F(CurveKeysTest, RefusesWorldReadableSecretKey) {
   EXPECT_NE(loaded.status().message().find("chmod 600"), std::string::npos);
 }
 
+TEST_F(CurveKeysTest, ADirectoryOrAnOversizedFileIsNotTakenForAKeyFile) {
+  fs::create_directories(dir_ / "a.key");
+  fs::permissions(dir_ / "a.key", fs::perms::owner_all);
+  auto directory = LoadCurveKeyPair((dir_ / "a.key").string());
+  ASSERT_FALSE(directory.ok());
+  EXPECT_NE(directory.status().message().find("not a regular file"), std::string::npos)
+      << directory.status().ToString();
+
+  const fs::path big = dir_ / "big.key";
+  std::ofstream(big) << std::string(100 * 1024, '#');
+  fs::permissions(big, fs::perms::owner_read | fs::perms::owner_write);
+  auto oversized = LoadCurveKeyPair(big.string());
+  ASSERT_FALSE(oversized.ok());
+  EXPECT_NE(oversized.status().message().find("larger than 64 KiB"), std::string::npos)
+      << oversized.status().ToString();
+}
+
 TEST_F(CurveKeysTest, AllowlistDirMapsKeysToNames) {
   auto a = GenerateCurveKeyPair();
   auto b = GenerateCurveKeyPair();
