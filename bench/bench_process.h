@@ -3,9 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,21 +11,24 @@
 #include <string>
 #include <vector>
 
+#include "apsis/v1/common.pb.h"
+#include "tests/support/loopback_port.h"
+
 extern char** environ;
 
 namespace apsis::bench {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (the kernel's choice for port 0).
-inline int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
+using apsis::testing::FreeLoopbackPort;
+
+// The benches' ground node: 8 H100 at 700 W, PUE 1.2, alternately in us-west and eu-west.
+inline void FillGroundNodeSpec(const std::string& id, int index, apsis::v1::NodeSpec* spec) {
+  spec->set_id(id);
+  spec->set_kind(apsis::v1::NODE_KIND_GROUND);
+  spec->mutable_gpus()->set_count(8);
+  spec->mutable_gpus()->set_type("H100");
+  spec->mutable_gpus()->set_watts_each(700);
+  spec->mutable_ground()->set_pue(1.2);
+  spec->mutable_ground()->set_region(index % 2 ? "us-west" : "eu-west");
 }
 
 // Starts `binary --config config --insecure` with its stderr appended to `log` (so repeated

@@ -30,7 +30,7 @@
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-using apsis::bench::FreePort;
+using apsis::bench::FreeLoopbackPort;
 using apsis::v1::Envelope;
 
 long RssKiB(pid_t pid, const char* field) {
@@ -64,7 +64,8 @@ double MetricValue(const std::string& text, const std::string& series) {
 double HistogramQuantile(const std::string& text, const std::string& name, double q) {
   std::regex bucket(name + "_bucket\\{le=\"([^\"]+)\"\\} ([0-9.e+]+)");
   std::vector<std::pair<double, double>> buckets;
-  for (auto it = std::sregex_iterator(text.begin(), text.end(), bucket); it != std::sregex_iterator(); ++it) {
+  for (auto it = std::sregex_iterator(text.begin(), text.end(), bucket);
+       it != std::sregex_iterator(); ++it) {
     const std::string le = (*it)[1];
     buckets.emplace_back(le == "+Inf" ? INFINITY : std::stod(le), std::stod((*it)[2]));
   }
@@ -87,7 +88,8 @@ int main(int argc, char** argv) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::temp_directory_path() / ("apsis-load-" + std::to_string(getpid()));
   fs::create_directories(dir);
-  const int agent_port = FreePort(), client_port = FreePort(), metrics_port = FreePort();
+  const int agent_port = FreeLoopbackPort(), client_port = FreeLoopbackPort(),
+            metrics_port = FreeLoopbackPort();
   {
     std::ofstream cfg(dir / "scheduler.yaml");
     cfg << "cluster_id: load\nstate_dir: state\nlog_level: warn\n"
@@ -134,13 +136,7 @@ int main(int argc, char** argv) {
     }
     Envelope hello;
     auto* spec = hello.mutable_hello()->mutable_spec();
-    spec->set_id("node-" + std::to_string(i));
-    spec->set_kind(apsis::v1::NODE_KIND_GROUND);
-    spec->mutable_gpus()->set_count(8);
-    spec->mutable_gpus()->set_type("H100");
-    spec->mutable_gpus()->set_watts_each(700);
-    spec->mutable_ground()->set_pue(1.2);
-    spec->mutable_ground()->set_region(i % 2 ? "us-west" : "eu-west");
+    apsis::bench::FillGroundNodeSpec("node-" + std::to_string(i), i, spec);
     (*peer)->Send(hello);
     Envelope forecast;
     auto* f = forecast.mutable_forecast();
@@ -162,14 +158,13 @@ int main(int argc, char** argv) {
   }
   const double registration_s =
       std::chrono::duration<double>(SteadyClock::now() - registration_start).count();
-  const double base_messages =
-      MetricValue(Scrape(metrics_port), "apsis_agent_messages_total");
+  const double base_messages = MetricValue(Scrape(metrics_port), "apsis_agent_messages_total");
 
   // Submissions from one client, `rate` per second, one job per request.
   apsis::transport::DealerClientOptions client_options;
   client_options.endpoint = "tcp://127.0.0.1:" + std::to_string(client_port);
-  auto client = std::move(*apsis::transport::DealerClient::Create(io, zmq, client_options,
-                                                                  [](Envelope&&) {}));
+  auto client = std::move(
+      *apsis::transport::DealerClient::Create(io, zmq, client_options, [](Envelope&&) {}));
   std::vector<double> rtts;
   int acked = 0, failed = 0, submitted = 0;
   uint64_t heartbeats = 0;
@@ -201,7 +196,8 @@ int main(int argc, char** argv) {
       client->Request(req, std::chrono::seconds(30), [&, sent](apsis::Result<Envelope> r) {
         if (r.ok()) {
           ++acked;
-          rtts.push_back(std::chrono::duration<double, std::milli>(SteadyClock::now() - sent).count());
+          rtts.push_back(
+              std::chrono::duration<double, std::milli>(SteadyClock::now() - sent).count());
         } else {
           ++failed;
         }
@@ -227,20 +223,25 @@ int main(int argc, char** argv) {
   }
   const double drain_s = std::chrono::duration<double>(SteadyClock::now() - drain_start).count();
   const std::string metrics = Scrape(metrics_port);
-  const double server_p99_ms = HistogramQuantile(metrics, "apsis_request_duration_seconds", 0.99) * 1e3;
+  const double server_p99_ms =
+      HistogramQuantile(metrics, "apsis_request_duration_seconds", 0.99) * 1e3;
   const double plan_p99_ms = HistogramQuantile(metrics, "apsis_plan_duration_seconds", 0.99) * 1e3;
   peak_rss = std::max(peak_rss, RssKiB(pid, "VmHWM:"));
   std::sort(rtts.begin(), rtts.end());
-  auto pct = [&](double q) { return rtts.empty() ? -1.0 : rtts[static_cast<size_t>(q * (rtts.size() - 1))]; };
+  auto pct = [&](double q) {
+    return rtts.empty() ? -1.0 : rtts[static_cast<size_t>(q * (rtts.size() - 1))];
+  };
 
   std::printf("scheduler_load: %d agents at 1 Hz, %d submissions/s, %d s\n", agents, rate, seconds);
   std::printf("  registration (hello + forecast) of all agents: %.1f s\n", registration_s);
-  std::printf("  heartbeats sent %.0f; handled by the end of the run %.0f; after %.1f s more %.0f "
-              "(lost %.0f)\n",
-              sent_messages, counted_at_end, drain_s, counted, sent_messages - counted);
+  std::printf(
+      "  heartbeats sent %.0f; handled by the end of the run %.0f; after %.1f s more %.0f "
+      "(lost %.0f)\n",
+      sent_messages, counted_at_end, drain_s, counted, sent_messages - counted);
   std::printf("  submissions %d, acknowledged %d, failed %d\n", submitted, acked, failed);
   std::printf("  submission round trip p50 %.2f ms, p99 %.2f ms\n", pct(0.5), pct(0.99));
-  std::printf("  scheduler message handling p99 <= %.2f ms (histogram bucket bound)\n", server_p99_ms);
+  std::printf("  scheduler message handling p99 <= %.2f ms (histogram bucket bound)\n",
+              server_p99_ms);
   std::printf("  planning pass p99 <= %.2f ms\n", plan_p99_ms);
   std::printf("  scheduler peak RSS %.1f MiB\n", peak_rss / 1024.0);
 

@@ -39,21 +39,14 @@
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-using apsis::bench::FreePort;
+using apsis::bench::FreeLoopbackPort;
 using apsis::v1::Envelope;
 
 apsis::v1::StoredNode MakeNode(int i, int64_t now_us) {
   apsis::v1::StoredNode node;
-  auto* spec = node.mutable_spec();
   char id[32];
   std::snprintf(id, sizeof id, "node-%05d", i);
-  spec->set_id(id);
-  spec->set_kind(apsis::v1::NODE_KIND_GROUND);
-  spec->mutable_gpus()->set_count(8);
-  spec->mutable_gpus()->set_type("H100");
-  spec->mutable_gpus()->set_watts_each(700);
-  spec->mutable_ground()->set_pue(1.2);
-  spec->mutable_ground()->set_region(i % 2 ? "us-west" : "eu-west");
+  apsis::bench::FillGroundNodeSpec(id, i, node.mutable_spec());
   node.set_admin_state(apsis::v1::NODE_STATE_READY);
   node.set_last_heard_us(now_us);
   auto* f = node.mutable_forecast();
@@ -199,7 +192,8 @@ int main(int argc, char** argv) {
       nodes, jobs, pending, double(bytes) / (1 << 20), reuse ? "reused" : "written",
       std::chrono::duration<double>(SteadyClock::now() - write_start).count());
 
-  const int agent_port = FreePort(), client_port = FreePort(), metrics_port = FreePort();
+  const int agent_port = FreeLoopbackPort(), client_port = FreeLoopbackPort(),
+            metrics_port = FreeLoopbackPort();
   {
     std::ofstream cfg(dir / "scheduler.yaml");
     cfg << "cluster_id: restart\nstate_dir: " << (dir / "state").string() << "\nlog_level: info\n"

@@ -19,14 +19,8 @@ using namespace std::chrono_literals;
 // AddressSanitizer keeps freed memory in a quarantine of up to 256 MiB and adds shadow memory, so
 // the scheduler's RSS says nothing about its own bounds in that build. There these tests look for
 // memory errors; the Release build's run of the same tests checks the memory bounds.
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef APSIS_ASAN
 constexpr bool kRssBoundsApply = false;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-constexpr bool kRssBoundsApply = false;
-#else
-constexpr bool kRssBoundsApply = true;
-#endif
 #else
 constexpr bool kRssBoundsApply = true;
 #endif

@@ -1,7 +1,7 @@
 # The real apsis-agent (and apsis-link) binaries against the real apsis-scheduler on loopback.
 apsis_test(agent_process_integration_test
   SOURCES ${CMAKE_CURRENT_SOURCE_DIR}/agent_process_test.cc
-  DEPS apsis_agents apsis_transport apsis_common
+  DEPS apsis_agents apsis_transport apsis_common apsis_test_support
   LABELS integration
   TIMEOUT 180)
 if(TARGET agent_process_integration_test AND TARGET apsis-scheduler)

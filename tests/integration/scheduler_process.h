@@ -3,10 +3,8 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,25 +18,13 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/loopback_port.h"
 #include "transport/curve_keys.h"
 #include "transport/dealer_client.h"
 
 extern char** environ;
 
 namespace apsis::testing {
-
-inline int FreeLoopbackPort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  close(fd);
-  return ntohs(addr.sin_port);
-}
 
 // Polls `done` on `io` until it holds or `limit` passes.
 inline bool RunUntil(boost::asio::io_context& io, const std::function<bool()>& done,

@@ -12,6 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/loopback_port.h"
+
 namespace apsis::cli::testing {
 
 // mkdtemp under /tmp, removed with everything in it on destruction.
@@ -30,8 +32,7 @@ class TempDir {
 std::string ReadWholeFile(const std::string& path);
 void WriteFile(const std::string& path, const std::string& text);
 
-// A port the kernel just handed out on 127.0.0.1 and that nobody holds any more; -1 on failure.
-int FreeLoopbackPort();
+using ::apsis::testing::FreeLoopbackPort;
 
 struct CommandResult {
   int exit_code = -1;
