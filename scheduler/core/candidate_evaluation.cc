@@ -5,6 +5,8 @@
 #include <cstdio>
 #include <limits>
 
+#include "scheduler/core/window_allocation.h"
+
 namespace apsis::core {
 
 namespace {
@@ -58,7 +60,8 @@ CostBreakdown ComputeCost(const NodeCandidateContext& ctx, const PlacementReques
     c.carbon_usd = w.carbon_usd_per_kg * node_kw * l.CarbonIntegral(int(s), int(e)) / 1000.0;
   }
   const double gb = ctx.stage_bytes / 1e9 + job.output_gb;
-  c.transfer_usd = gb * (l.orbital() ? w.space_transfer_usd_per_gb : w.ground_transfer_usd_per_gb);
+  c.transfer_usd = gb * (l.orbital() ? w.space_transfer_usd_per_gb : w.ground_transfer_usd_per_gb) +
+                   ctx.checkpoint_downlink_gb * w.space_transfer_usd_per_gb;
   if (job.kind == JobKind::kInference)
     c.latency_usd = w.latency_usd_per_ms_hour * ctx.latency_ms * hours;
   const double delay_h = std::max(0.0, ToSeconds(l.TimeOfStep(s) - req.earliest) / 3600.0);
@@ -170,12 +173,32 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
   }
   ctx->stage_bytes =
       req.input_node_id == spec.id ? 0.0 : (job.input_gb + req.resume_stage_gb) * 1e9;
+  ctx->stage_from = req.now;
+  ctx->checkpoint_downlink_gb = 0;
+  TimePoint earliest = req.earliest;
+  if (req.checkpoint_in_orbit && req.input_node_id != spec.id) {
+    // Resuming away from the orbital node that holds the checkpoint: it comes down first.
+    if (!req.checkpoint_on_ground) {
+      return Rejection(
+          req.describe, Constraint::kDownlink,
+          [&] {
+            return std::string("checkpoint of " + FormatGb(job.training.checkpoint_gb * 1e9) +
+                               " on " + req.input_node_id + " cannot be downlinked before " +
+                               FormatRfc3339(req.checkpoint_horizon) +
+                               "; the job can only resume there");
+          },
+          true);
+    }
+    earliest = std::max(earliest, *req.checkpoint_on_ground);
+    ctx->stage_from = std::max(ctx->stage_from, *req.checkpoint_on_ground);
+    ctx->checkpoint_downlink_gb = job.training.checkpoint_gb;
+  }
   const int64_t n = l.steps();
   std::optional<TimePoint> deadline;
   if (job.kind == JobKind::kTraining) {
     const double hours = req.work_gpu_hours / job.gpus;
     ctx->duration_steps = std::max<int64_t>(1, int64_t(std::ceil(hours / l.step_hours() - 1e-9)));
-    ctx->earliest_step = std::max<int64_t>(0, l.CeilStep(req.earliest));
+    ctx->earliest_step = std::max<int64_t>(0, l.CeilStep(earliest));
     ctx->latest_step = n - ctx->duration_steps;
     deadline = job.training.deadline;
     if (deadline) {
@@ -229,7 +252,7 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
     int64_t ready = -1;
     const auto first =
         std::partition_point(f.windows.begin(), f.windows.end(),
-                             [&](const ContactWindow& cw) { return cw.aos < req.now; });
+                             [&](const ContactWindow& cw) { return cw.aos < ctx->stage_from; });
     for (size_t w = size_t(first - f.windows.begin()); w < f.windows.size(); ++w) {
       carried += std::max(0.0, l.UplinkFreeBytes(int(w)));
       if (carried >= ctx->stage_bytes - 1e-6) {
@@ -271,6 +294,17 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
                                FormatRfc3339(t) + " during the serving period");
           },
           false);
+    }
+    // Requests and responses pass through the windows while serving: each overlapped window
+    // must have room for them beside what is already committed.
+    const std::vector<TransferAllocation> traffic =
+        ServingTraffic(f, job.inference, l.TimeOfStep(ctx->earliest_step), end);
+    if (auto s = FirstWindowShortfall(l, traffic)) {
+      const bool up = s->transfer->direction == TransferDirection::kUplink;
+      return Rejection(
+          req.describe, up ? Constraint::kUplink : Constraint::kDownlink,
+          [&] { return DescribeServingShortfall(*s); },
+          s->transfer->bytes <= s->capacity_bytes + 1.0);  // others' traffic may go away
     }
   }
   return std::nullopt;
@@ -440,7 +474,7 @@ CandidateResult EvaluateCandidateAt(const NodeCandidateContext& ctx, const Place
     double left = ctx.stage_bytes;
     for (size_t w = 0; w < f.windows.size() && left > 1e-6; ++w) {
       const ContactWindow& cw = f.windows[w];
-      if (cw.aos < req.now) continue;
+      if (cw.aos < ctx.stage_from) continue;
       if (cw.los > res.start) break;
       const double take = std::min(left, l.UplinkFreeBytes(int(w)));
       if (take <= 0) continue;
@@ -483,6 +517,12 @@ CandidateResult EvaluateCandidateAt(const NodeCandidateContext& ctx, const Place
                                FormatRfc3339(limit));
           },
           !deadline.has_value());
+    }
+  }
+  if (l.orbital() && !l.spec().relay && job.kind == JobKind::kInference) {
+    // Checked against the windows' free capacity by PrepareNodeCandidate.
+    for (TransferAllocation& t : ServingTraffic(f, job.inference, res.start, res.end)) {
+      res.transfers.push_back(std::move(t));
     }
   }
   res.cost = ComputeCost(ctx, req, config, s, wear_wh);

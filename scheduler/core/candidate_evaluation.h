@@ -25,7 +25,13 @@ struct PlacementRequest {
   double work_gpu_hours = 0;   // training: remaining work
   std::string input_node_id;   // node that already holds the input (and checkpoint), if any
   double resume_stage_gb = 0;  // checkpoint to stage when resuming on another node
-  bool describe = true;        // build human-readable rejection reasons (slower)
+  // Training stopped with its checkpoint on orbital node input_node_id: on any other node it
+  // cannot start (nor stage the checkpoint up again) before the checkpoint is on the ground,
+  // and cannot resume at all when no window of that node carries it before `checkpoint_horizon`.
+  bool checkpoint_in_orbit = false;
+  std::optional<TimePoint> checkpoint_on_ground;
+  TimePoint checkpoint_horizon;  // end of the forecast of input_node_id
+  bool describe = true;          // build human-readable rejection reasons (slower)
 };
 
 struct CandidateResult {
@@ -47,7 +53,9 @@ struct NodeCandidateContext {
   const NodeLedger* ledger = nullptr;
   NodeState state = NodeState::kReady;
   int node_index = 0;
-  double stage_bytes = 0;  // to uplink before start
+  double stage_bytes = 0;             // to uplink before start
+  TimePoint stage_from;               // staging uses windows opening at or after this
+  double checkpoint_downlink_gb = 0;  // checkpoint brought down from another orbital node
   double latency_ms = 0;
   int64_t duration_steps = 0;
   int64_t earliest_step = 0;   // including data-ready time on orbital nodes

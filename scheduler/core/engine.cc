@@ -280,7 +280,8 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
     }
     // Staging through a window the new forecast no longer has.
     for (const TransferAllocation& t : res.transfers) {
-      const bool needed = t.direction == TransferDirection::kDownlink || !res.input_on_node;
+      const bool needed = t.direction == TransferDirection::kDownlink ||
+                          t.purpose == TransferPurpose::kServing || !res.input_on_node;
       if (needed && t.window_index < 0 && !res.running) {
         release(key, "re-planned: contact window " + t.station + " at " + FormatRfc3339(t.aos) +
                          " is no longer forecast");

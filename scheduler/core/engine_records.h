@@ -41,14 +41,16 @@ struct Engine::JobRecord {
 inline const char kStoppingSuffix[] = "/stopping";
 
 // The part of a running reservation that remains while a job stopping at `stop_at` writes its
-// checkpoint until `tail_end`: never longer than the reservation, no output downlink.
+// checkpoint until `tail_end`: never longer than the reservation, no output downlink, serving
+// traffic only in windows that open before the tail ends.
 inline Reservation StoppingTail(const Reservation& res, TimePoint stop_at, TimePoint tail_end) {
   Reservation tail = res;
   tail.end = std::min(res.end, std::max(res.start, tail_end));
   tail.stopping = true;
   const double ran_h = std::max(0.0, ToSeconds(std::min(stop_at, res.end) - res.start) / 3600.0);
   tail.work_gpu_hours = std::min(res.work_gpu_hours, ran_h * res.gpus);
-  std::erase_if(tail.transfers, [](const TransferAllocation& t) {
+  std::erase_if(tail.transfers, [&](const TransferAllocation& t) {
+    if (t.purpose == TransferPurpose::kServing) return t.aos >= tail.end;
     return t.direction == TransferDirection::kDownlink;
   });
   return tail;

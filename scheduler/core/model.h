@@ -134,6 +134,11 @@ struct CostBreakdown {
 
 enum class TransferDirection { kUplink, kDownlink };
 
+// What a window carries for a job: staging (input and a resumed checkpoint up before the start,
+// output down after the end), the checkpoint of a stopped job coming down so that it can resume
+// on another node, or an inference job's requests (up) and responses (down) while it serves.
+enum class TransferPurpose { kStaging, kCheckpoint, kServing };
+
 // Bytes of one job carried by one contact window of the job's node.
 struct TransferAllocation {
   TransferDirection direction = TransferDirection::kUplink;
@@ -142,6 +147,7 @@ struct TransferAllocation {
   TimePoint aos;
   TimePoint los;
   double bytes = 0;
+  TransferPurpose purpose = TransferPurpose::kStaging;
 };
 
 // A job reserved on a node for [start, end), with its data-staging plan and cost.
@@ -156,6 +162,9 @@ struct Reservation {
   bool running = false;        // the node reported the job started
   bool input_on_node = false;  // input already staged (running, or resumed where it ran)
   bool stopping = false;       // tail of a job being stopped: ends with a checkpoint, no output
+  // Holds no GPUs: only the kCheckpoint downlinks that bring a stopped job's checkpoint, written
+  // at `start`, to the ground by `end` so the job can resume on another node.
+  bool checkpoint_downlink = false;
   std::vector<TransferAllocation> transfers;
   CostBreakdown cost;
 };

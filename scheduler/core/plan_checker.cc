@@ -6,6 +6,8 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <optional>
+#include <tuple>
 
 namespace apsis::core {
 
@@ -33,6 +35,152 @@ class Collector {
   }
   std::vector<PlanViolation> out;
 };
+
+// The window of `f` an allocation names (a violation when it differs), or null (with a violation)
+// when the forecast has no such window.
+const ContactWindow* AllocatedWindow(const NodeForecast& f, const std::string& job,
+                                     const std::string& nid, const TransferAllocation& t,
+                                     Collector& c) {
+  if (t.window_index < 0 || t.window_index >= static_cast<int>(f.windows.size())) {
+    c.Add(job, nid,
+          t.direction == TransferDirection::kUplink ? Constraint::kUplink : Constraint::kDownlink,
+          t.aos, "transfer names an unknown window");
+    return nullptr;
+  }
+  const ContactWindow& w = f.windows[t.window_index];
+  if (w.station != t.station || w.aos != t.aos) {
+    c.Add(job, nid,
+          t.direction == TransferDirection::kUplink ? Constraint::kUplink : Constraint::kDownlink,
+          t.aos, "transfer window does not match forecast");
+  }
+  return &w;
+}
+
+// Relay-less orbital serving: every window overlapping [start, end) carries bps / 8 × overlap of
+// requests up and responses down for the job, and no serving traffic lies outside the period.
+void CheckServingTraffic(const NodeSnapshot& node, const JobSpec& job, const Reservation& r,
+                         Collector& c) {
+  const NodeForecast& f = *node.forecast;
+  const std::string& nid = node.spec.id;
+  std::map<std::pair<int, int>, double> carried;  // (window, direction) → bytes
+  for (const TransferAllocation& t : r.transfers) {
+    if (t.purpose != TransferPurpose::kServing || t.los <= f.start) continue;
+    const ContactWindow* w = AllocatedWindow(f, job.id, nid, t, c);
+    if (!w) continue;
+    if (w->los <= r.start || w->aos >= r.end) {
+      c.Add(job.id, nid, Constraint::kContact, w->aos,
+            "serving traffic in window " + w->station + " outside the serving period");
+    }
+    carried[{t.window_index, int(t.direction)}] += t.bytes;
+  }
+  for (size_t i = 0; i < f.windows.size(); ++i) {
+    const ContactWindow& w = f.windows[i];
+    const TimePoint from = std::max({w.aos, r.start, f.start});
+    const TimePoint to = std::min(w.los, r.end);
+    if (to <= from) continue;
+    const double seconds = ToSeconds(to - from);
+    for (const auto& [dir, bps, what] :
+         {std::tuple{TransferDirection::kUplink, job.inference.request_in_bps, "requests"},
+          std::tuple{TransferDirection::kDownlink, job.inference.response_out_bps, "responses"}}) {
+      const double need = bps / 8.0 * seconds;
+      const double got = carried[{int(i), int(dir)}];
+      if (got + 1.0 + 1e-9 * need < need) {
+        c.Add(job.id, nid,
+              dir == TransferDirection::kUplink ? Constraint::kUplink : Constraint::kDownlink,
+              w.aos,
+              std::string(what) + " need " + Num(need / 1e9) + " GB in window " + w.station +
+                  ", only " + Num(got / 1e9) + " GB reserved");
+      }
+    }
+  }
+}
+
+// A reservation that only brings a stopped job's checkpoint down: no GPUs or load, only
+// checkpoint downlinks in windows between the checkpoint's writing (start) and `end`.
+void CheckCheckpointDownlink(const NodeSnapshot& node, const JobSpec& job, const Reservation& r,
+                             Collector& c) {
+  const NodeForecast& f = *node.forecast;
+  const std::string& nid = node.spec.id;
+  if (r.gpus != 0 || r.it_load_w != 0 || r.running || r.stopping) {
+    c.Add(job.id, nid, Constraint::kGpusBusy, r.start,
+          "checkpoint-downlink reservation holds GPUs, load or a run");
+  }
+  if (node.spec.kind != NodeKind::kOrbital) {
+    c.Add(job.id, nid, Constraint::kDownlink, r.start, "checkpoint downlink from a ground node");
+  }
+  for (const TransferAllocation& t : r.transfers) {
+    if (t.purpose != TransferPurpose::kCheckpoint || t.direction != TransferDirection::kDownlink) {
+      c.Add(job.id, nid, Constraint::kDownlink, t.aos,
+            "checkpoint-downlink reservation carries other traffic");
+      continue;
+    }
+    if (t.los <= f.start) continue;  // history
+    const ContactWindow* w = AllocatedWindow(f, job.id, nid, t, c);
+    if (!w) continue;
+    if (w->aos < r.start || w->los > r.end) {
+      c.Add(job.id, nid, Constraint::kDownlink, w->aos,
+            "checkpoint downlink window " + w->station + " not between the checkpoint (" +
+                FormatRfc3339(r.start) + ") and its arrival (" + FormatRfc3339(r.end) + ")");
+    }
+  }
+}
+
+// A job resumed away from the orbital node holding its checkpoint starts only after the
+// checkpoint is on the ground; staged up again to an orbital node only after that.
+void CheckResumeFromOrbit(const std::map<std::string, const NodeSnapshot*>& nodes,
+                          const CheckpointLocation& ck, const JobSpec& job,
+                          const std::vector<const Reservation*>& of_job, Collector& c) {
+  double bytes = 0;
+  std::optional<TimePoint> on_ground;
+  for (const Reservation* r : of_job) {
+    if (r->node_id != ck.node_id) continue;
+    for (const TransferAllocation& t : r->transfers) {
+      if (t.purpose != TransferPurpose::kCheckpoint) continue;
+      if (t.aos < ck.written_at) {
+        c.Add(job.id, ck.node_id, Constraint::kDownlink, t.aos,
+              "checkpoint downlinked in window " + t.station + " before it is written at " +
+                  FormatRfc3339(ck.written_at));
+        continue;
+      }
+      bytes += t.bytes;
+      on_ground = on_ground ? std::max(*on_ground, t.los) : t.los;
+    }
+  }
+  for (const Reservation* r : of_job) {
+    if (r->node_id == ck.node_id || r->stopping || r->checkpoint_downlink || r->running) continue;
+    if (bytes + 1.0 < ck.gb * 1e9) {
+      c.Add(job.id, r->node_id, Constraint::kDownlink, r->start,
+            "resumes away from " + ck.node_id + " with only " + Num(bytes / 1e9) + " of " +
+                Num(ck.gb) + " GB checkpoint downlinked");
+      continue;
+    }
+    if (on_ground && r->start < *on_ground) {
+      c.Add(job.id, r->node_id, Constraint::kDownlink, r->start,
+            "starts before its checkpoint from " + ck.node_id + " is on the ground at " +
+                FormatRfc3339(*on_ground));
+    }
+    auto n = nodes.find(r->node_id);
+    if (n == nodes.end() || n->second->spec.kind != NodeKind::kOrbital || r->input_on_node) {
+      continue;
+    }
+    double up = 0;
+    for (const TransferAllocation& t : r->transfers) {
+      if (t.purpose != TransferPurpose::kStaging || t.direction != TransferDirection::kUplink) {
+        continue;
+      }
+      up += t.bytes;
+      if (on_ground && t.aos < *on_ground) {
+        c.Add(job.id, r->node_id, Constraint::kUplink, t.aos,
+              "checkpoint staged up in window " + t.station + " before it is on the ground");
+      }
+    }
+    if (up + 1.0 < (job.input_gb + ck.gb) * 1e9) {
+      c.Add(job.id, r->node_id, Constraint::kUplink, r->start,
+            "only " + Num(up / 1e9) + " of " + Num(job.input_gb + ck.gb) +
+                " GB input and checkpoint uplinked");
+    }
+  }
+}
 
 void CheckReservation(const FleetSnapshot& snap, const NodeSnapshot& node, const JobSpec& job,
                       const Reservation& r, Collector& c) {
@@ -96,23 +244,30 @@ void CheckReservation(const FleetSnapshot& snap, const NodeSnapshot& node, const
       }
     }
   }
+  if (orbital && !node.spec.relay && job.kind == JobKind::kInference) {
+    CheckServingTraffic(node, job, r, c);
+  }
   // Staging plan.
   double up = 0, down = 0;
   for (const TransferAllocation& t : r.transfers) {
+    if (t.purpose != TransferPurpose::kStaging) {
+      if (t.purpose == TransferPurpose::kCheckpoint) {
+        c.Add(job.id, nid, Constraint::kDownlink, t.aos,
+              "checkpoint transfer outside a checkpoint-downlink reservation");
+      } else if (job.kind != JobKind::kInference) {
+        c.Add(job.id, nid, Constraint::kUplink, t.aos, "serving traffic of a training job");
+      }
+      continue;
+    }
     // Staging that is history is not re-checked: the input of a job already on its node, and
     // transfers in windows that closed before this forecast begins (later forecasts drop them).
     if ((t.direction == TransferDirection::kUplink && r.input_on_node) || t.los <= f.start) {
       (t.direction == TransferDirection::kUplink ? up : down) += t.bytes;
       continue;
     }
-    if (t.window_index < 0 || t.window_index >= static_cast<int>(f.windows.size())) {
-      c.Add(job.id, nid, Constraint::kUplink, r.start, "transfer names an unknown window");
-      continue;
-    }
-    const ContactWindow& w = f.windows[t.window_index];
-    if (w.station != t.station || w.aos != t.aos) {
-      c.Add(job.id, nid, Constraint::kUplink, t.aos, "transfer window does not match forecast");
-    }
+    const ContactWindow* allocated = AllocatedWindow(f, job.id, nid, t, c);
+    if (!allocated) continue;
+    const ContactWindow& w = *allocated;
     if (t.direction == TransferDirection::kUplink) {
       up += t.bytes;
       if (w.los > r.start) {
@@ -234,7 +389,7 @@ std::vector<PlanViolation> CheckPlan(const FleetSnapshot& snap) {
   for (const NodeSnapshot& n : snap.nodes) nodes[n.spec.id] = &n;
   std::map<std::string, const JobSpec*> jobs;
   for (const JobSpec& j : snap.jobs) jobs[j.id] = &j;
-  std::map<std::string, std::vector<const Reservation*>> by_node;
+  std::map<std::string, std::vector<const Reservation*>> by_node, by_job;
   for (const Reservation& r : snap.reservations) {
     auto n = nodes.find(r.node_id);
     if (n == nodes.end() || !n->second->forecast) {
@@ -246,8 +401,19 @@ std::vector<PlanViolation> CheckPlan(const FleetSnapshot& snap) {
       c.Add(r.job_id, r.node_id, Constraint::kNone, r.start, "unknown job");
       continue;
     }
-    CheckReservation(snap, *n->second, *j->second, r, c);
+    if (r.checkpoint_downlink) {
+      CheckCheckpointDownlink(*n->second, *j->second, r, c);
+    } else {
+      CheckReservation(snap, *n->second, *j->second, r, c);
+    }
     by_node[r.node_id].push_back(&r);
+    by_job[r.job_id].push_back(&r);
+  }
+  for (const CheckpointLocation& ck : snap.checkpoints) {
+    auto j = jobs.find(ck.job_id);
+    auto rs = by_job.find(ck.job_id);
+    if (j == jobs.end() || rs == by_job.end()) continue;
+    CheckResumeFromOrbit(nodes, ck, *j->second, rs->second, c);
   }
   for (const auto& [id, rs] : by_node) CheckNode(*nodes[id], rs, c);
   std::stable_sort(c.out.begin(), c.out.end(), [](const PlanViolation& a, const PlanViolation& b) {

@@ -37,13 +37,18 @@ std::string SerializeReservations(const std::vector<Reservation>& rs) {
     out += "reservation " + r.job_id + " node " + r.node_id + " " + FormatRfc3339(r.start) +
            " .. " + FormatRfc3339(r.end) + " gpus " + std::to_string(r.gpus) + " load " +
            F(r.it_load_w) + " work " + F(r.work_gpu_hours) + (r.running ? " running" : "") +
-           (r.stopping ? " stopping" : "") + " cost " + F(r.cost.energy_usd) + "/" +
-           F(r.cost.carbon_usd) + "/" + F(r.cost.battery_wear_usd) + "/" + F(r.cost.transfer_usd) +
-           "/" + F(r.cost.latency_usd) + "/" + F(r.cost.delay_usd) + "\n";
+           (r.stopping ? " stopping" : "") + (r.checkpoint_downlink ? " checkpoint-downlink" : "") +
+           " cost " + F(r.cost.energy_usd) + "/" + F(r.cost.carbon_usd) + "/" +
+           F(r.cost.battery_wear_usd) + "/" + F(r.cost.transfer_usd) + "/" + F(r.cost.latency_usd) +
+           "/" + F(r.cost.delay_usd) + "\n";
     for (const TransferAllocation& t : r.transfers) {
       out += "  " + std::string(t.direction == TransferDirection::kUplink ? "up" : "down") +
              " window " + std::to_string(t.window_index) + " " + t.station + " " +
-             FormatRfc3339(t.aos) + " bytes " + F(t.bytes) + "\n";
+             FormatRfc3339(t.aos) + " bytes " + F(t.bytes) +
+             (t.purpose == TransferPurpose::kCheckpoint ? " checkpoint"
+              : t.purpose == TransferPurpose::kServing  ? " serving"
+                                                        : "") +
+             "\n";
     }
   }
   return out;

@@ -182,6 +182,48 @@ TEST_F(PlanCheckerTest, FindsLatencyAndContactViolationsOfInference) {
   EXPECT_TRUE(Has(Constraint::kContact));  // no relay, windows of 8 minutes
 }
 
+TEST_F(PlanCheckerTest, RequiresServingTrafficInEveryOverlappedWindowWithinCapacity) {
+  const NodeForecast& f = *snap_.nodes[1].forecast;
+  const ContactWindow& w0 = f.windows[0];  // 8 min: 12 GB up, 24 GB down
+  JobSpec j = InferenceJob("serve", 1, w0.aos, w0.los, 50, "us-west");
+  j.inference.request_in_bps = 100e6;    // 6 GB over the pass
+  j.inference.response_out_bps = 200e6;  // 12 GB
+  snap_.jobs = {j};
+  Reservation r = Res(j, "sat", w0.aos, w0.duration());
+  snap_.reservations = {r};
+  EXPECT_TRUE(Has(Constraint::kUplink)) << "requests carried by no window";
+  EXPECT_TRUE(Has(Constraint::kDownlink)) << "responses carried by no window";
+  r.transfers = {
+      {TransferDirection::kUplink, 0, w0.station, w0.aos, w0.los, 6e9, TransferPurpose::kServing},
+      {TransferDirection::kDownlink, 0, w0.station, w0.aos, w0.los, 12e9,
+       TransferPurpose::kServing}};
+  snap_.reservations = {r};
+  EXPECT_TRUE(Found().empty());
+  // Half the responses reserved is not enough.
+  r.transfers[1].bytes = 6e9;
+  snap_.reservations = {r};
+  EXPECT_TRUE(Has(Constraint::kDownlink));
+  // Two services in one pass beyond its uplink capacity.
+  r.transfers[1].bytes = 12e9;
+  JobSpec k = j;
+  k.id = "other";
+  k.inference.request_in_bps = 150e6;  // 9 GB: 15 GB with the first > 12 GB
+  k.inference.response_out_bps = 0;
+  Reservation r2 = Res(k, "sat", w0.aos, w0.duration());
+  r2.transfers = {
+      {TransferDirection::kUplink, 0, w0.station, w0.aos, w0.los, 9e9, TransferPurpose::kServing}};
+  snap_.jobs = {j, k};
+  snap_.reservations = {r, r2};
+  auto found = Found();
+  EXPECT_EQ(found, std::vector<Constraint>{Constraint::kUplink});
+  // Through a relay the windows carry nothing of it.
+  snap_.nodes[1].spec.relay = true;
+  r.transfers.clear();
+  r2.transfers.clear();
+  snap_.reservations = {r, r2};
+  EXPECT_TRUE(Found().empty());
+}
+
 TEST_F(PlanCheckerTest, FindsDeadlineAndShortReservation) {
   JobSpec j = TrainingJob("t", 2, 8);  // needs 4 h
   j.training.deadline = T0() + Hours(3);

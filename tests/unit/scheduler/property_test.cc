@@ -1,6 +1,8 @@
 // Property tests over thousands of seeded random fleets and workloads, for every policy:
 // the independent checker finds no violation in any plan, and planning is deterministic.
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "random_world.h"
@@ -19,11 +21,26 @@ using testing::WorldRandom;
 
 constexpr int kSeeds = 2500;
 
+// How often the plans exercised contact-window traffic beyond staging (guards against
+// generators that never reach it).
+struct WindowUse {
+  int serving = 0;  // reservations carrying inference requests/responses through windows
+};
+
+void CountWindowUse(const std::vector<Reservation>& rs, WindowUse* use) {
+  if (!use) return;
+  for (const Reservation& r : rs) {
+    use->serving += std::any_of(r.transfers.begin(), r.transfers.end(), [](const auto& t) {
+      return t.purpose == TransferPurpose::kServing;
+    });
+  }
+}
+
 // Plans a world, then lets time pass: some placed jobs start, some finish, one is cancelled,
 // more work arrives and a node's forecast degrades later in the horizon. Returns the canonical
 // text of every plan; checks every plan with the independent checker.
 std::string RunWorld(uint64_t seed, const std::string& policy, int* violations,
-                     std::string* first_violation) {
+                     std::string* first_violation, WindowUse* use = nullptr) {
   const RandomWorld w = MakeRandomWorld(seed);
   auto engine = LoadWorld(w, policy);
   if (!engine) {
@@ -45,8 +62,10 @@ std::string RunWorld(uint64_t seed, const std::string& policy, int* violations,
       ADD_FAILURE() << p.status().ToString();
       return;
     }
+    const std::vector<Reservation> reservations = engine->Reservations();
     trace += std::string("== ") + stage + "\n" + SerializeActions(p->actions) +
-             SerializeReservations(engine->Reservations());
+             SerializeReservations(reservations);
+    CountWindowUse(reservations, use);
     check(now, stage);
   };
   plan(w.now, "initial");
@@ -97,8 +116,14 @@ TEST(PlanPropertyTest, CheckerFindsNoViolationInRandomPlans) {
   for (const std::string& policy : PlacementPolicyNames()) {
     int violations = 0;
     std::string first;
-    for (uint64_t seed = 0; seed < kSeeds; ++seed) RunWorld(seed, policy, &violations, &first);
+    WindowUse use;
+    for (uint64_t seed = 0; seed < kSeeds; ++seed) {
+      RunWorld(seed, policy, &violations, &first, &use);
+    }
     EXPECT_EQ(violations, 0) << "policy " << policy << ", first: " << first;
+    if (policy != "ground-only") {
+      EXPECT_GT(use.serving, 500) << "policy " << policy;
+    }
   }
 }
 

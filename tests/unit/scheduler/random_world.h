@@ -1,6 +1,7 @@
 // Seeded random fleets and workloads for the property tests. Same seed ⇒ same world.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -105,6 +106,30 @@ inline RandomWorld MakeRandomWorld(uint64_t seed) {
     j.priority = r.Int(0, 3);
     j.submitted_at = w.now;
     w.jobs.push_back(j);
+  }
+  // Traffic through contact windows, drawn from a second stream so that the draws above (and
+  // the worlds other tests were tuned on) stay as they were: inference request and response
+  // rates, some serving periods inside a pass of a relay-less orbital node.
+  WorldRandom traffic(seed ^ 0x2545f4914f6cdd1dULL);
+  std::vector<const ContactWindow*> passes;
+  for (size_t i = 0; i < w.nodes.size(); ++i) {
+    if (w.nodes[i].kind != NodeKind::kOrbital || w.nodes[i].relay) continue;
+    for (const ContactWindow& cw : w.forecasts[i].windows) {
+      if (cw.aos >= w.now && cw.aos < w.now + Hours(8)) passes.push_back(&cw);
+    }
+  }
+  for (JobSpec& j : w.jobs) {
+    if (j.kind != JobKind::kInference) continue;
+    if (traffic.Chance(0.7)) {
+      j.inference.request_in_bps = traffic.Uniform(1e6, 300e6);
+      j.inference.response_out_bps = traffic.Uniform(1e6, 600e6);
+    }
+    if (!passes.empty() && traffic.Chance(0.5)) {
+      const ContactWindow& cw = *passes[size_t(traffic.Int(0, int(passes.size()) - 1))];
+      j.inference.serve_start = cw.aos + Minutes(traffic.Int(0, 2));
+      j.inference.serve_end =
+          std::min(cw.los, j.inference.serve_start + Minutes(traffic.Int(1, 10)));
+    }
   }
   return w;
 }

@@ -5,55 +5,28 @@
 
 #include "fleet_fixtures.h"
 #include "gtest/gtest.h"
+#include "scenario_helpers.h"
 #include "scheduler/core/engine.h"
 #include "scheduler/core/plan_checker.h"
 
 namespace apsis::core {
 namespace {
 
+using testing::ActionsOf;
+using testing::CandidateOn;
+using testing::ExpectPlanValid;
 using testing::GroundForecast;
 using testing::GroundSpec;
 using testing::InferenceJob;
+using testing::MakeEngine;
 using testing::OrbitalForecast;
 using testing::OrbitalSpec;
 using testing::OrbitShape;
+using testing::OutcomeOf;
 using testing::T0;
 using testing::TrainingJob;
 
 constexpr int kSteps = 48 * 60;
-
-std::unique_ptr<Engine> MakeEngine(EngineConfig config = {}) {
-  auto e = Engine::Create(config);
-  EXPECT_TRUE(e.ok()) << e.status().ToString();
-  return std::move(e).value();
-}
-
-template <typename T>
-std::vector<T> ActionsOf(const PlanResult& plan) {
-  std::vector<T> out;
-  for (const Action& a : plan.actions) {
-    if (const T* t = std::get_if<T>(&a)) out.push_back(*t);
-  }
-  return out;
-}
-
-const JobOutcome* OutcomeOf(const PlanResult& plan, const std::string& job) {
-  for (const JobOutcome& o : plan.outcomes) {
-    if (o.job_id == job) return &o;
-  }
-  return nullptr;
-}
-
-const CandidateExplanation* CandidateOn(const PlacementExplanation& ex, const std::string& node) {
-  for (const CandidateExplanation& c : ex.candidates) {
-    if (c.node_id == node) return &c;
-  }
-  return nullptr;
-}
-
-void ExpectPlanValid(const Engine& engine, TimePoint now) {
-  for (const PlanViolation& v : CheckPlan(engine.Snapshot(now))) ADD_FAILURE() << ToString(v);
-}
 
 TEST(ScenarioTest, WeakBatteryInEclipseForcesCheckpointBeforeShortfall) {
   auto engine = MakeEngine();
