@@ -4,6 +4,7 @@
 
 #include "fleet_fixtures.h"
 #include "gtest/gtest.h"
+#include "scenario_helpers.h"
 #include "scheduler/core/plan_checker.h"
 #include "scheduler/core/plan_format.h"
 
@@ -28,15 +29,9 @@ class EngineTest : public ::testing::Test {
   }
   template <typename T>
   std::vector<T> Actions(const PlanResult& plan) {
-    std::vector<T> out;
-    for (const Action& a : plan.actions) {
-      if (const T* t = std::get_if<T>(&a)) out.push_back(*t);
-    }
-    return out;
+    return testing::ActionsOf<T>(plan);
   }
-  void ExpectValid(TimePoint now) {
-    for (const PlanViolation& v : CheckPlan(engine_->Snapshot(now))) ADD_FAILURE() << ToString(v);
-  }
+  void ExpectValid(TimePoint now) { testing::ExpectPlanValid(*engine_, now); }
   std::unique_ptr<Engine> engine_;
 };
 
