@@ -372,9 +372,9 @@ double NodeScoreLowerBound(const NodeCandidateContext& ctx, const PlacementReque
   return PolicyScore(ctx, req, policy, c, ctx.earliest_step);
 }
 
-double GridScoreLowerBoundFloor(const NodeCandidateContext& ctx, const PlacementRequest& req,
-                                const EngineConfig& config, const PlacementPolicy& policy,
-                                int64_t grid_steps) {
+void GridScoreLowerBoundFloors(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                               const EngineConfig& config, const PlacementPolicy& policy,
+                               int64_t grid_steps, std::vector<double>* floors) {
   const NodeLedger& l = *ctx.ledger;
   const JobSpec& job = *req.job;
   const ObjectiveWeights& w = config.weights;
@@ -399,13 +399,13 @@ double GridScoreLowerBoundFloor(const NodeCandidateContext& ctx, const Placement
     return v;
   };
   const double at_earliest = varying(ctx.earliest_step);
-  double least = at_earliest;
-  for (int64_t s = ctx.earliest_step + grid_steps; s <= ctx.latest_step; s += grid_steps) {
-    least = std::min(least, varying(s));
-  }
   const double base = ScoreLowerBound(ctx, req, config, policy, ctx.earliest_step);
-  const double floor = base + (least - at_earliest);
-  return floor - 1e-9 * (std::abs(base) + std::abs(at_earliest) + std::abs(least) + 1.0);
+  floors->clear();
+  for (int64_t s = ctx.earliest_step; s <= ctx.latest_step; s += grid_steps) {
+    const double v = s == ctx.earliest_step ? at_earliest : varying(s);
+    const double floor = base + (v - at_earliest);
+    floors->push_back(floor - 1e-9 * (std::abs(base) + std::abs(at_earliest) + std::abs(v) + 1.0));
+  }
 }
 
 CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,

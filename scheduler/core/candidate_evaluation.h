@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "scheduler/core/engine_config.h"
 #include "scheduler/core/model.h"
@@ -81,12 +82,13 @@ double NodeScoreLowerBound(const NodeCandidateContext& ctx, const PlacementReque
                            const EngineConfig& config, const PlacementPolicy& policy,
                            int64_t grid_steps);
 
-// A floor (a hair below) of the smallest ScoreLowerBound over the same start grid, in one cheap
-// pass: for time-shifting policies only the cost's start-dependent terms (energy, carbon, battery
-// wear, delay) differ between starts. Lets a node be pruned before its grid is bounded exactly.
-double GridScoreLowerBoundFloor(const NodeCandidateContext& ctx, const PlacementRequest& req,
-                                const EngineConfig& config, const PlacementPolicy& policy,
-                                int64_t grid_steps);
+// Floors (each a hair below) of ScoreLowerBound at every start of the grid earliest,
+// earliest + grid_steps, ... latest, in one cheap pass: for time-shifting policies only the cost's
+// start-dependent terms (energy, carbon, battery wear, delay) differ between starts. Lets a start,
+// or the whole node, be dropped before its bound is computed exactly. `floors` is overwritten.
+void GridScoreLowerBoundFloors(const NodeCandidateContext& ctx, const PlacementRequest& req,
+                               const EngineConfig& config, const PlacementPolicy& policy,
+                               int64_t grid_steps, std::vector<double>* floors);
 
 // Full evaluation of starting at `start_step`.
 CandidateResult EvaluateCandidate(const NodeCandidateContext& ctx, const PlacementRequest& req,

@@ -90,12 +90,14 @@ void NodeLedger::Rebuild(const std::vector<const Reservation*>& reservations) {
   const int blocks = (steps_ + kBlock - 1) / kBlock;
   block_min_headroom_w_.assign(blocks, 0.0f);
   block_max_used_gpus_.assign(blocks, 0);
+  block_max_headroom_w_.assign(blocks, 0.0f);
+  block_min_used_gpus_.assign(blocks, 0);
   up_used_.assign(up_cap_.size(), 0.0);
   down_used_.assign(down_cap_.size(), 0.0);
   if (orbital()) {
     used_it_w_.assign(steps_, 0.0f);
     soc_wh_.assign(steps_ + 1, forecast_.battery.initial_soc_wh);
-    bound_prefix_.assign(steps_ + 1, 0);
+    bound_words_.assign(size_t(steps_) / 64 + 1, BoundWord{});
   }
   // One pass over the arrays for all reservations, then one refresh of the derived state.
   for (const Reservation* r : reservations) AddLoad(*r);
@@ -130,13 +132,19 @@ void NodeLedger::RefreshBlocks(int s, int e) {
   for (int b = s / kBlock; b * kBlock < e; ++b) {
     const int lo = b * kBlock, hi = std::min(steps_, lo + kBlock);
     float mn = std::numeric_limits<float>::infinity();
+    float mx_headroom = -std::numeric_limits<float>::infinity();
     int32_t mx = 0;
+    int32_t mn_used = std::numeric_limits<int32_t>::max();
     for (int i = lo; i < hi; ++i) {
       mn = std::min(mn, headroom_w_[i]);
+      mx_headroom = std::max(mx_headroom, headroom_w_[i]);
       mx = std::max(mx, used_gpus_[i]);
+      mn_used = std::min(mn_used, used_gpus_[i]);
     }
     block_min_headroom_w_[b] = mn;
     block_max_used_gpus_[b] = mx;
+    block_max_headroom_w_[b] = mx_headroom;
+    block_min_used_gpus_[b] = mn_used;
   }
 }
 
@@ -183,6 +191,11 @@ int NodeLedger::NextFitStep(int from, int gpus, double node_load_w) const {
   const int free_gpus = spec_.gpu_count - gpus;
   const float need = static_cast<float>(node_load_w + kPowerMarginW);
   for (int i = std::max(0, from); i < steps_; ++i) {
+    const int b = i / kBlock;
+    if (block_min_used_gpus_[b] > free_gpus || block_max_headroom_w_[b] < need) {
+      i = (b + 1) * kBlock - 1;  // no step of this block has room
+      continue;
+    }
     if (used_gpus_[i] <= free_gpus && headroom_w_[i] >= need) return i;
   }
   return steps_;
@@ -201,7 +214,12 @@ void NodeLedger::RecomputeBattery(int from) {
       soc -= (-net) / b.discharge_efficiency * step_hours_;
     }
     soc_wh_[i + 1] = soc;
-    bound_prefix_[i + 1] = bound_prefix_[i] + (net <= 0 ? 1 : 0);
+    const uint64_t bit = uint64_t(1) << (i & 63);
+    uint64_t& bits = bound_words_[size_t(i) >> 6].bits;
+    bits = net <= 0 ? bits | bit : bits & ~bit;
+  }
+  for (size_t k = size_t(from) / 64 + 1; k < bound_words_.size(); ++k) {
+    bound_words_[k].before = bound_words_[k - 1].before + std::popcount(bound_words_[k - 1].bits);
   }
 }
 
@@ -337,9 +355,10 @@ size_t NodeLedger::MemoryBytes() const {
        bytes(forecast_.sunlit_fraction) + bytes(forecast_.radiator_limit_w) +
        forecast_.windows.capacity() * sizeof(ContactWindow);
   n += bytes(headroom_w_) + bytes(used_gpus_) + bytes(block_min_headroom_w_) +
-       bytes(block_max_used_gpus_) + bytes(price_prefix_) + bytes(carbon_prefix_) +
-       bytes(used_it_w_) + bytes(soc_wh_) + bytes(bound_prefix_) + bytes(up_cap_) +
-       bytes(up_used_) + bytes(down_cap_) + bytes(down_used_);
+       bytes(block_max_used_gpus_) + bytes(block_max_headroom_w_) + bytes(block_min_used_gpus_) +
+       bytes(price_prefix_) + bytes(carbon_prefix_) + bytes(used_it_w_) + bytes(soc_wh_) +
+       bytes(bound_words_) + bytes(up_cap_) + bytes(up_used_) + bytes(down_cap_) +
+       bytes(down_used_);
   return n;
 }
 

@@ -2,14 +2,16 @@
 //
 // The planner asks a ledger "does this job fit on [s, e)?" thousands of times per Plan(), so the
 // ledger keeps flat per-step arrays (power headroom, GPUs in use, battery state of charge), block
-// summaries of them (so a fit test skips 32 steps at a time), prefix sums of price and carbon (so
-// an energy cost is O(1)) and a prefix count of battery-bound steps (so a battery-wear lower
-// bound is O(1)). Contact-window capacity is tracked per window as a shared resource.
+// summaries of them (so a fit test, or the search for the next step with room, skips 32 steps
+// at a time), prefix sums of price and carbon (so an energy cost is O(1)) and a counted bit set
+// of battery-bound steps (so a battery-wear lower bound is O(1)). Contact-window capacity is
+// tracked per window as a shared resource.
 //
 // Not thread-safe: owned and mutated by the engine's single planning thread.
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -63,7 +65,7 @@ class NodeLedger {
   // Steps in [s, e) where the committed load already exceeds solar input, so every extra watt
   // comes from the battery (orbital; 0 on the ground).
   int BatteryBoundSteps(int s, int e) const {
-    return orbital() ? bound_prefix_[e] - bound_prefix_[s] : 0;
+    return orbital() ? BoundStepsBefore(e) - BoundStepsBefore(s) : 0;
   }
 
   // Simulates the battery with `it_load_w` added over [s, e), from s until the trajectory rejoins
@@ -139,12 +141,26 @@ class NodeLedger {
   std::vector<int32_t> used_gpus_;  // per step
   std::vector<float> block_min_headroom_w_;
   std::vector<int32_t> block_max_used_gpus_;
+  // The other side of each block (for NextFitStep: a block where no single step fits is skipped).
+  std::vector<float> block_max_headroom_w_;
+  std::vector<int32_t> block_min_used_gpus_;
   std::vector<double> price_prefix_;
   std::vector<double> carbon_prefix_;
   // Orbital only.
-  std::vector<float> used_it_w_;       // committed IT load per step
-  std::vector<double> soc_wh_;         // SoC at the start of each step, size steps + 1
-  std::vector<int32_t> bound_prefix_;  // prefix count of battery-bound steps
+  std::vector<float> used_it_w_;  // committed IT load per step
+  std::vector<double> soc_wh_;    // SoC at the start of each step, size steps + 1
+  // Battery-bound steps as bits, 64 steps per word, each word with the count of those before it:
+  // the search counts them at every start of a job's grid, and this way a count reads one 16-byte
+  // entry (a node's whole set fits in 12 cache lines) instead of a spot in a 4-byte-per-step array.
+  struct BoundWord {
+    uint64_t bits = 0;   // bit j: step 64·k + j is battery-bound
+    int32_t before = 0;  // battery-bound steps before step 64·k
+  };
+  std::vector<BoundWord> bound_words_;  // steps / 64 + 1 words (the last may hold no step)
+  int BoundStepsBefore(int i) const {
+    const BoundWord& w = bound_words_[size_t(i) >> 6];
+    return w.before + std::popcount(w.bits & ((uint64_t(1) << (i & 63)) - 1));
+  }
   std::vector<double> up_cap_, up_used_, down_cap_, down_used_;  // bytes per window
   ForecastBounds forecast_bounds_;
 };

@@ -74,15 +74,22 @@ struct PreparedNode {
 CandidateResult BestOnNode(PreparedNode& p, const PlacementRequest& req, const EngineConfig& config,
                            const PlacementPolicy& policy, double cutoff, bool* pruned) {
   if (p.grid > 0 && p.starts.empty()) {
-    if (cutoff < kInf && GridScoreLowerBoundFloor(p.ctx, req, config, policy, p.grid) >= cutoff) {
-      // No start can beat the cutoff: what the loop below would conclude at its first start.
+    // A start whose floor reaches the cutoff has a bound that does too: the loop below, which
+    // tries starts in bound order while the bound is below min(cutoff, best so far), would stop
+    // before it. So only the others get their exact bound; with none left the node is pruned,
+    // as the loop would conclude at its first start.
+    thread_local std::vector<double> floors;
+    GridScoreLowerBoundFloors(p.ctx, req, config, policy, p.grid, &floors);
+    int64_t s = p.ctx.earliest_step;
+    for (size_t k = 0; k < floors.size(); ++k, s += p.grid) {
+      if (floors[k] < cutoff)
+        p.starts.emplace_back(ScoreLowerBound(p.ctx, req, config, policy, s), s);
+    }
+    if (p.starts.empty()) {
       *pruned = true;
       CandidateResult none;
       none.reason = "not evaluated: its lower bound cannot beat the chosen node";
       return none;
-    }
-    for (int64_t s = p.ctx.earliest_step; s <= p.ctx.latest_step; s += p.grid) {
-      p.starts.emplace_back(ScoreLowerBound(p.ctx, req, config, policy, s), s);
     }
     std::sort(p.starts.begin(), p.starts.end());
   }
