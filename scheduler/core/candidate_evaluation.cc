@@ -152,9 +152,8 @@ std::optional<CandidateResult> PrepareNodeCandidate(const NodeLedger& l, NodeSta
   ctx->node_index = node_index;
   ctx->latency_ms = 0;
   if (!job.region.empty()) {
-    auto it = f.latency_ms.find(job.region);
-    if (it != f.latency_ms.end()) {
-      ctx->latency_ms = it->second;
+    if (const double* ms = l.LatencyMs(job.region)) {
+      ctx->latency_ms = *ms;
     } else if (job.kind == JobKind::kInference) {
       return Rejection(
           req.describe, Constraint::kLatency,

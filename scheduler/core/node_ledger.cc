@@ -32,8 +32,47 @@ NodeLedger::NodeLedger(const NodeSpec& spec, NodeForecast forecast)
     up_cap_[w] = ToSeconds(cw.duration()) * cw.uplink_bps / 8.0;
     down_cap_[w] = ToSeconds(cw.duration()) * cw.downlink_bps / 8.0;
   }
+  latency_ms_.assign(forecast_.latency_ms.begin(), forecast_.latency_ms.end());
   ComputeForecastBounds();
   Clear();
+}
+
+const double* NodeLedger::LatencyMs(const std::string& region) const {
+  for (const auto& [r, ms] : latency_ms_) {
+    if (r == region) return &ms;
+  }
+  return nullptr;
+}
+
+void NodeLedger::PrefetchFields() const {
+  auto fetch = [](const auto& field) { __builtin_prefetch(&field); };
+  fetch(spec_.gpu_type);
+  fetch(spec_.id);
+  fetch(spec_.relay);
+  fetch(forecast_.start);
+  fetch(forecast_.windows);
+  fetch(forecast_.battery);
+  fetch(steps_);
+  fetch(price_prefix_);
+  fetch(bound_words_);
+  fetch(up_used_);
+  fetch(latency_ms_);
+}
+
+void NodeLedger::PrefetchArrays(TimePoint earliest) const {
+  if (!latency_ms_.empty()) __builtin_prefetch(latency_ms_.data());
+  const int64_t s = std::clamp<int64_t>(CeilStep(earliest), 0, steps_);
+  if (orbital()) {
+    __builtin_prefetch(&bound_words_[size_t(s) >> 6]);
+    if (!forecast_.windows.empty()) {
+      __builtin_prefetch(forecast_.windows.data() + forecast_.windows.size() / 2);
+      __builtin_prefetch(up_used_.data());
+      __builtin_prefetch(up_cap_.data());
+    }
+  } else {
+    __builtin_prefetch(&price_prefix_[size_t(s)]);
+    __builtin_prefetch(&carbon_prefix_[size_t(s)]);
+  }
 }
 
 void NodeLedger::ComputeForecastBounds() {

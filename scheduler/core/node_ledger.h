@@ -121,6 +121,18 @@ class NodeLedger {
   // Fewest battery-bound steps any `len` consecutive steps can hold, from forecast_bounds().
   static int MinBoundSteps(const ForecastBounds& b, int64_t len);
 
+  // Round-trip latency to `region` in ms, or null when the forecast has none. A flat copy of
+  // forecast().latency_ms: the search looks it up on every node, and a tree costs a cache miss per
+  // level.
+  const double* LatencyMs(const std::string& region) const;
+
+  // Hints for a search that is about to read this node (no effect on results): the first asks
+  // for the cache lines of the ledger's own fields that the static checks and bounds read, the
+  // second (issued later, once those have arrived) for the arrays they point to around
+  // `earliest`. A search over hundreds of cold ledgers otherwise waits for each miss in turn.
+  void PrefetchFields() const;
+  void PrefetchArrays(TimePoint earliest) const;
+
   // Bytes held by this ledger (forecast + dynamic state), for the memory benchmark.
   size_t MemoryBytes() const;
 
@@ -163,6 +175,7 @@ class NodeLedger {
   }
   std::vector<double> up_cap_, up_used_, down_cap_, down_used_;  // bytes per window
   ForecastBounds forecast_bounds_;
+  std::vector<std::pair<std::string, double>> latency_ms_;  // forecast_.latency_ms, flat
 };
 
 }  // namespace apsis::core

@@ -15,6 +15,8 @@ constexpr double kInf = std::numeric_limits<double>::infinity();
 // Floor of a node the static checks will reject: after every node that may fit, yet finite, so
 // the node is still prepared when nothing fits and its rejection can be reported.
 constexpr double kRejectFloor = 1e300;
+// How many nodes ahead of the one being prepared its successors' memory is requested.
+constexpr size_t kPrefetchAhead = 4;
 
 // How far a rejected candidate got through the checks; the furthest one explains best why a job
 // cannot be placed.
@@ -288,6 +290,13 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
     }
     return true;
   };
+  // Nodes are prepared in an order known in advance: the ledger fields of the node
+  // 2·kPrefetchAhead ahead and the arrays of the one kPrefetchAhead ahead are requested early, so
+  // their cache misses overlap instead of stalling each preparation in turn.
+  auto prefetch = [&](size_t far, size_t near) {
+    if (const NodeLedger* l = nodes[far].ledger) l->PrefetchFields();
+    if (const NodeLedger* l = nodes[near].ledger) l->PrefetchArrays(req.earliest);
+  };
   double best_score = kInf;
   // Visits one prepared node; true when the search may go on.
   auto visit = [&](PreparedNode& p, uint64_t key) {
@@ -335,6 +344,10 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
       while (next < order.size() && order[next].first < best_score &&
              order[next].first < visit_below &&
              (heap.empty() || order[next].first <= std::get<0>(heap.front()))) {
+        if (next + 2 * kPrefetchAhead < order.size()) {
+          prefetch(size_t(order[next + 2 * kPrefetchAhead].second),
+                   size_t(order[next + kPrefetchAhead].second));
+        }
         const size_t i = size_t(order[next++].second);
         PreparedNode& p = prepared[n_prepared];
         if (prepare(i, p, i)) {
@@ -368,6 +381,8 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
       size_t n_prepared = 0;
       for (; scanned < n_nodes && n_prepared < batch; ++scanned) {
         const size_t i = (offset + scanned) % n_nodes;
+        prefetch((offset + scanned + 2 * kPrefetchAhead) % n_nodes,
+                 (offset + scanned + kPrefetchAhead) % n_nodes);
         if (prepare(i, prepared[n_prepared], note_seq++)) ++n_prepared;
       }
       // Visit order by (bound, node index); sorting small pairs instead of the prepared nodes.
