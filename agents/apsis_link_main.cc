@@ -10,6 +10,7 @@
 
 #include "agents/agent_config.h"
 #include "agents/link_proxy.h"
+#include "agents/node_daemon_command_line.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
 
@@ -18,40 +19,14 @@ int main(int argc, char** argv) {
   CLI::App app{
       "apsis-link: forwards an orbital agent's traffic only during its contact windows "
       "(or via relay), with light-time delay and the window's data rate"};
-  std::string config_path;
-  bool insecure = false;
-  std::string clock_mode;
-  std::string clock_epoch;
-  double clock_factor = 0;
-  std::string log_level = "info";
-  app.add_option("--config", config_path, "the orbital node's file (with link_proxy)")->required();
-  app.add_flag("--insecure", insecure, "no CURVE on either side (development only)");
-  app.add_option("--clock", clock_mode, "system (default) or scaled; overrides clock.mode")
-      ->check(CLI::IsMember({"system", "scaled"}));
-  app.add_option("--clock-epoch", clock_epoch, "scaled clock: RFC 3339 time it starts at");
-  app.add_option("--clock-factor", clock_factor, "scaled clock: speed-up over real time");
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
+  agents::NodeDaemonOptions options;
+  agents::AddNodeDaemonOptions(app, options, "the orbital node's file (with link_proxy)",
+                               "no CURVE on either side (development only)");
   CLI11_PARSE(app, argc, argv);
-
-  Result<LogLevel> level = ParseLogLevel(log_level);
-  if (!level.ok()) {
-    std::cerr << "apsis-link: " << level.status().message() << "\n";
-    return 2;
-  }
-  InitLogging(*level, "apsis-link");
-  Result<agents::AgentConfig> config = agents::LoadAgentConfig(config_path);
-  if (!config.ok()) {
-    std::cerr << "apsis-link: invalid configuration:\n" << config.status().message() << "\n";
-    return 2;
-  }
-  if (Status clock_ok =
-          agents::ApplyClockOverrides(clock_mode, clock_epoch, clock_factor, config->clock);
-      !clock_ok.ok()) {
-    std::cerr << "apsis-link: " << clock_ok.message() << "\n";
-    return 2;
-  }
+  std::optional<agents::AgentConfig> config = agents::StartNodeDaemon(options, "apsis-link");
+  if (!config) return 2;
   if (!config->link_proxy) {
-    std::cerr << "apsis-link: " << config_path << " has no link_proxy section\n";
+    std::cerr << "apsis-link: " << options.config_path << " has no link_proxy section\n";
     return 2;
   }
   std::unique_ptr<Clock> clock = agents::MakeClock(config->clock);
@@ -65,7 +40,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   zmq::context_t zmq_context(1);
   auto proxy = agents::LinkProxy::Create(io, zmq_context, *clock, *config, (*endpoint)->registry(),
-                                         insecure);
+                                         options.insecure);
   if (!proxy.ok()) {
     std::cerr << "apsis-link: " << proxy.status().message() << "\n";
     return 1;

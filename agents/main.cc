@@ -13,6 +13,7 @@
 
 #include "agents/agent.h"
 #include "agents/agent_config.h"
+#include "agents/node_daemon_command_line.h"
 #include "common/log.h"
 #include "metrics/metrics.h"
 
@@ -21,40 +22,12 @@ int main(int argc, char** argv) {
   CLI::App app{
       "apsis-agent: reports a node's power and links to the Apsis scheduler and runs "
       "the jobs placed on it"};
-  std::string config_path;
-  bool insecure = false;
-  std::string clock_mode;
-  std::string clock_epoch;
-  double clock_factor = 0;
-  std::string log_level = "info";
-  app.add_option("--config", config_path, "node file (see configs/agent-*.yaml)")->required();
-  app.add_flag("--insecure", insecure, "no CURVE encryption or authentication (development only)");
-  app.add_option("--clock", clock_mode, "system (default) or scaled; overrides clock.mode")
-      ->check(CLI::IsMember({"system", "scaled"}));
-  app.add_option("--clock-epoch", clock_epoch, "scaled clock: RFC 3339 time it starts at");
-  app.add_option("--clock-factor", clock_factor, "scaled clock: speed-up over real time");
-  app.add_option("--log-level", log_level, "trace|debug|info|warn|error|off");
-  app.set_version_flag("--version", agents::kAgentVersion);
+  agents::NodeDaemonOptions options;
+  agents::AddNodeDaemonOptions(app, options, "node file (see configs/agent-*.yaml)",
+                               "no CURVE encryption or authentication (development only)");
   CLI11_PARSE(app, argc, argv);
-
-  Result<LogLevel> level = ParseLogLevel(log_level);
-  if (!level.ok()) {
-    std::cerr << "apsis-agent: " << level.status().message() << "\n";
-    return 2;
-  }
-  InitLogging(*level, "apsis-agent");
-
-  Result<agents::AgentConfig> config = agents::LoadAgentConfig(config_path);
-  if (!config.ok()) {
-    std::cerr << "apsis-agent: invalid configuration:\n" << config.status().message() << "\n";
-    return 2;
-  }
-  if (Status clock_ok =
-          agents::ApplyClockOverrides(clock_mode, clock_epoch, clock_factor, config->clock);
-      !clock_ok.ok()) {
-    std::cerr << "apsis-agent: " << clock_ok.message() << "\n";
-    return 2;
-  }
+  std::optional<agents::AgentConfig> config = agents::StartNodeDaemon(options, "apsis-agent");
+  if (!config) return 2;
   std::unique_ptr<Clock> clock = agents::MakeClock(config->clock);
 
   auto endpoint = metrics::PrometheusEndpoint::Create(config->metrics_listen);
@@ -67,7 +40,7 @@ int main(int argc, char** argv) {
   boost::asio::io_context io;
   zmq::context_t zmq_context(1);
   auto agent = agents::Agent::Create(io, zmq_context, *clock, std::move(*config),
-                                     (*endpoint)->registry(), insecure);
+                                     (*endpoint)->registry(), options.insecure);
   if (!agent.ok()) {
     std::cerr << "apsis-agent: " << agent.status().message() << "\n";
     return 1;
