@@ -1,5 +1,6 @@
 #include "agents/executor.h"
 
+#include <cctype>
 #include <cmath>
 #include <set>
 
@@ -39,6 +40,40 @@ Result<JobLaunch> JobLaunchFromStartJob(const v1::StartJob& start, uint32_t node
     for (uint32_t i = 0; i < gpus; ++i) launch.gpu_indices.push_back(i);
   }
   return launch;
+}
+
+bool IsSafeJobId(const std::string& id) {
+  if (id.empty() || id == "." || id == "..") return false;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+Result<std::filesystem::path> PrepareCommandJobDirectory(const v1::JobSpec& spec,
+                                                         const std::string& work_root,
+                                                         std::string_view executor) {
+  const std::string& id = spec.id();
+  if (!IsSafeJobId(id)) {
+    return InvalidArgumentError("job id '" + id +
+                                "' is not usable as a directory name (letters, digits, '-', '_', "
+                                "'.' only)");
+  }
+  if (spec.command().empty()) {
+    return InvalidArgumentError("job '" + id + "' has no command; the " + std::string(executor) +
+                                " executor needs one");
+  }
+  const std::filesystem::path dir = std::filesystem::path(work_root) / id;
+  const std::filesystem::path checkpoint_dir = dir / "checkpoint";
+  std::error_code ec;
+  std::filesystem::create_directories(checkpoint_dir, ec);
+  if (ec) {
+    return UnavailableError("cannot create job directory '" + checkpoint_dir.string() +
+                            "': " + ec.message() + "; check executor.work_root");
+  }
+  return dir;
 }
 
 }  // namespace apsis::agents

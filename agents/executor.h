@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
@@ -34,6 +35,15 @@ struct JobLaunch {
 // make the agent allocate for billions of GPUs or hand an executor devices that do not exist.
 // Without gpu_indices the job gets GPUs 0..gpus-1.
 Result<JobLaunch> JobLaunchFromStartJob(const v1::StartJob& start, uint32_t node_gpus);
+
+// Job ids become directory names: anything that could escape the work root is refused.
+bool IsSafeJobId(const std::string& id);
+
+// For executors that run a job's command: refuses an unsafe job id or a job without a command
+// (naming `executor`), creates `work_root/<id>/checkpoint` and returns `work_root/<id>`.
+Result<std::filesystem::path> PrepareCommandJobDirectory(const v1::JobSpec& spec,
+                                                         const std::string& work_root,
+                                                         std::string_view executor);
 
 // Something that happened to a job; the agent turns it into a sequence-numbered JobEvent.
 struct ExecutorEvent {

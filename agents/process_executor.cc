@@ -24,17 +24,6 @@ std::string JoinIndices(const std::vector<uint32_t>& indices) {
   return text;
 }
 
-// Job ids become directory names: refuse anything that could escape the work root.
-bool IsSafeJobId(const std::string& id) {
-  if (id.empty() || id == "." || id == "..") return false;
-  for (char c : id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return false;
-    }
-  }
-  return true;
-}
-
 // When `pid` started, in clock ticks since boot (field 22 of /proc/PID/stat), or -1: with the pid
 // it names one process, even after the pid is reused.
 long long StartTicks(pid_t pid) {
@@ -71,23 +60,10 @@ ProcessExecutor::~ProcessExecutor() {
 
 Status ProcessExecutor::Start(const JobLaunch& launch) {
   const std::string& id = launch.spec.id();
-  if (!IsSafeJobId(id)) {
-    return InvalidArgumentError("job id '" + id +
-                                "' is not usable as a directory name (letters, digits, '-', '_', "
-                                "'.' only)");
-  }
   if (jobs_.count(id) != 0) return AlreadyExistsError("job '" + id + "' is already running");
-  if (launch.spec.command().empty()) {
-    return InvalidArgumentError("job '" + id + "' has no command; the process executor needs one");
-  }
-  const std::filesystem::path dir = std::filesystem::path(options_.work_root) / id;
+  ASSIGN_OR_RETURN(const std::filesystem::path dir,
+                   PrepareCommandJobDirectory(launch.spec, options_.work_root, name()));
   const std::filesystem::path checkpoint_dir = dir / "checkpoint";
-  std::error_code ec;
-  std::filesystem::create_directories(checkpoint_dir, ec);
-  if (ec) {
-    return UnavailableError("cannot create job directory '" + checkpoint_dir.string() +
-                            "': " + ec.message() + "; check executor.work_root");
-  }
   SpawnOptions spawn;
   spawn.argv.assign(launch.spec.command().begin(), launch.spec.command().end());
   spawn.env = options_.env;
