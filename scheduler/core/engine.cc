@@ -138,6 +138,9 @@ Status Engine::OnJobEvent(const JobEvent& ev) {
       r->second.input_on_node = true;
       j.state = JobState::kRunning;
       j.input_node_id = r->second.node_id;
+      // The checkpoint is restored on the node: its trip down (if any) is history.
+      j.checkpoint_in_orbit = false;
+      EraseReservationKeys({ev.job_id + std::string(kCheckpointSuffix)});
       return Status::Ok();
     case JobEventType::kProgress:
       j.progress_gpu_hours = ev.done_gpu_hours;
@@ -158,6 +161,7 @@ Status Engine::OnJobEvent(const JobEvent& ev) {
       j.state = JobState::kPending;
       maybe_pending_.insert(j.spec.id);
       j.input_node_id.clear();
+      j.checkpoint_in_orbit = false;
       j.resume_stage_gb = j.checkpointed_gpu_hours > 0 ? j.spec.training.checkpoint_gb : 0;
       j.earliest = std::max(j.earliest, ev.at);
       return Status::Ok();
@@ -173,16 +177,23 @@ void Engine::RebuildLedger(NodeRecord& node) {
   node.ledger->Rebuild(rs);
 }
 
-void Engine::CommitReservation(Reservation r, const std::string& key) {
+const Reservation& Engine::CommitReservation(Reservation r, const std::string& key) {
   NodeRecord& node = *nodes_.find(r.node_id)->second;
   node.ledger->Commit(r);
   node.reservation_keys.insert(key);
-  reservations_[key] = std::move(r);
+  Reservation& stored = reservations_[key];
+  stored = std::move(r);
+  return stored;
 }
 
 void Engine::EraseReservationsOf(const std::string& job_id) {
+  EraseReservationKeys(
+      {job_id, job_id + std::string(kStoppingSuffix), job_id + std::string(kCheckpointSuffix)});
+}
+
+void Engine::EraseReservationKeys(std::initializer_list<std::string> keys) {
   std::set<NodeRecord*> touched;
-  for (const std::string& key : {job_id, job_id + std::string(kStoppingSuffix)}) {
+  for (const std::string& key : keys) {
     auto r = reservations_.find(key);
     if (r == reservations_.end()) continue;
     auto n = nodes_.find(r->second.node_id);
@@ -204,7 +215,18 @@ Duration Engine::CheckpointDuration(const JobSpec& job, const NodeLedger& ledger
   return Duration(us);
 }
 
-PlacementRequest Engine::MakeRequest(const JobRecord& j, TimePoint now) const {
+CheckpointDownlinkPlan Engine::PlanJobCheckpoint(
+    const JobRecord& j, TimePoint now, const std::vector<TransferAllocation>* released) const {
+  auto r = reservations_.find(j.spec.id + std::string(kCheckpointSuffix));
+  if (r != reservations_.end()) return {r->second.transfers, r->second.end};  // already reserved
+  auto n = nodes_.find(j.input_node_id);
+  if (n == nodes_.end() || !n->second->ledger) return {};
+  return PlanCheckpointDownlink(*n->second->ledger, std::max(j.checkpoint_written_at, now),
+                                j.spec.training.checkpoint_gb * 1e9, released);
+}
+
+PlacementRequest Engine::MakeRequest(const JobRecord& j, TimePoint now,
+                                     const std::vector<TransferAllocation>* released) const {
   PlacementRequest req;
   req.job = &j.spec;
   req.now = now;
@@ -214,7 +236,54 @@ PlacementRequest Engine::MakeRequest(const JobRecord& j, TimePoint now) const {
                            : 0.0;
   req.input_node_id = j.input_node_id;
   req.resume_stage_gb = j.resume_stage_gb;
+  if (j.checkpoint_in_orbit) {
+    req.checkpoint_in_orbit = true;
+    req.checkpoint_on_ground = PlanJobCheckpoint(j, now, released).on_ground;
+    auto n = nodes_.find(j.input_node_id);
+    if (n != nodes_.end() && n->second->ledger) {
+      req.checkpoint_horizon = n->second->ledger->forecast().end();
+    }
+  }
   return req;
+}
+
+void Engine::SettleCheckpointDownlink(JobRecord& j, const Reservation& placed, TimePoint now) {
+  if (!j.checkpoint_in_orbit) return;
+  const std::string key = j.spec.id + std::string(kCheckpointSuffix);
+  const bool reserved = reservations_.count(key) > 0;
+  if (placed.node_id == j.input_node_id) {
+    // Resumes where its checkpoint is: nothing to bring down.
+    if (reserved) {
+      EraseReservationKeys({key});
+      ++capacity_version_;
+    }
+    return;
+  }
+  if (reserved) return;
+  CheckpointDownlinkPlan down = PlanJobCheckpoint(j, now, nullptr);
+  if (!down.on_ground) return;  // cannot happen: the placement was searched with this plan
+  Reservation r;
+  r.job_id = j.spec.id;
+  r.node_id = j.input_node_id;
+  r.start = j.checkpoint_written_at;
+  r.end = std::max(r.start, *down.on_ground);
+  r.checkpoint_downlink = true;
+  r.transfers = std::move(down.transfers);
+  CommitReservation(std::move(r), key);
+}
+
+void Engine::ReleaseCheckpointDownlink(JobRecord& j, TimePoint now, const std::string& why,
+                                       PlanResult& plan) {
+  EraseReservationKeys({j.spec.id + std::string(kCheckpointSuffix)});
+  ++capacity_version_;
+  auto r = reservations_.find(j.spec.id);
+  if (r == reservations_.end() || r->second.running || r->second.node_id == j.input_node_id) {
+    return;
+  }
+  plan.actions.push_back(StopJob{j.spec.id, r->second.node_id, now, false, why});
+  EraseReservationKeys({j.spec.id});
+  j.state = JobState::kPending;
+  maybe_pending_.insert(j.spec.id);
 }
 
 const std::vector<SearchNode>& Engine::SearchNodes() const {
@@ -237,6 +306,10 @@ void Engine::RequeueFromStop(JobRecord& j, const Reservation& res, TimePoint sto
     const double before = total - res.work_gpu_hours;
     j.checkpointed_gpu_hours = std::max(j.checkpointed_gpu_hours, before + done_here);
     j.resume_stage_gb = j.spec.training.checkpoint_gb;
+    auto n = nodes_.find(res.node_id);
+    j.checkpoint_in_orbit = j.spec.training.checkpoint_gb > 0 && n != nodes_.end() &&
+                            n->second->spec.kind == NodeKind::kOrbital;
+    j.checkpoint_written_at = resume_at;
   }
   j.input_node_id = res.node_id;
   j.earliest = resume_at;
@@ -262,12 +335,35 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
     maybe_pending_.insert(res.job_id);
   };
   for (const std::string& key : keys) {
+    if (!reservations_.count(key)) continue;  // dropped with a checkpoint downlink above
     const Reservation& res = reservations_[key];
     JobRecord& job = *jobs_.find(res.job_id)->second;
+    if (res.checkpoint_downlink) {
+      if (node.state == NodeState::kDown) {
+        // Its copy of the checkpoint is gone: like a lost job, the job resumes from the last
+        // checkpoint the scheduler knows of, wherever it is placed.
+        job.checkpoint_in_orbit = false;
+        node.reservation_keys.erase(key);
+        reservations_.erase(key);
+        continue;
+      }
+      for (const TransferAllocation& t : res.transfers) {
+        if (t.window_index < 0 && t.los > node.ledger->forecast().start) {
+          ReleaseCheckpointDownlink(job, now,
+                                    "re-planned: contact window " + t.station + " at " +
+                                        FormatRfc3339(t.aos) +
+                                        " carrying its checkpoint is no longer forecast",
+                                    plan);
+          break;
+        }
+      }
+      continue;
+    }
     if (node.state == NodeState::kDown) {
       // Nothing runs on a down node: running work restarts from its last checkpoint elsewhere.
       if (res.running && !res.stopping) {
         job.input_node_id.clear();
+        job.checkpoint_in_orbit = false;
         job.resume_stage_gb = job.checkpointed_gpu_hours > 0 ? job.spec.training.checkpoint_gb : 0;
       }
       release(key, "node " + node.spec.id + " is down");
@@ -300,7 +396,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
     const std::string* victim = nullptr;
     for (const std::string& key : node.reservation_keys) {
       const Reservation& r = reservations_[key];
-      if (r.stopping) continue;
+      if (r.stopping || (r.checkpoint_downlink && v->window < 0)) continue;
       bool involved;
       if (v->window >= 0) {
         involved =
@@ -317,14 +413,21 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
       const Reservation& b = reservations_[*victim];
       const int pr = jobs_.find(r.job_id)->second->spec.priority;
       const int pb = jobs_.find(b.job_id)->second->spec.priority;
-      const auto rank_r = std::make_tuple(r.running, pr, -r.start.micros());
-      const auto rank_b = std::make_tuple(b.running, pb, -b.start.micros());
+      // A checkpoint on its way down ranks with running work.
+      const auto rank_r =
+          std::make_tuple(r.running || r.checkpoint_downlink, pr, -r.start.micros());
+      const auto rank_b =
+          std::make_tuple(b.running || b.checkpoint_downlink, pb, -b.start.micros());
       if (rank_r < rank_b) victim = &key;
     }
     if (!victim) return;  // only stopping tails left: nothing more can be done
     const std::string key = *victim;
     const std::string why = "re-planned: " + v->what;
     const Reservation res = reservations_[key];
+    if (res.checkpoint_downlink) {
+      ReleaseCheckpointDownlink(*jobs_.find(res.job_id)->second, now, why, plan);
+      continue;
+    }
     if (!res.running) {
       release(key, why);
       RebuildLedger(node);
@@ -378,7 +481,8 @@ void Engine::PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan) {
     job.state = JobState::kPlaced;
     job.last_reason.clear();
     job.tried = false;
-    CommitReservation(std::move(r), job.spec.id);
+    const Reservation& placed = CommitReservation(std::move(r), job.spec.id);
+    SettleCheckpointDownlink(job, placed, now);
     return;
   }
   const uint64_t version_before = capacity_version_;
@@ -429,8 +533,9 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
     for (const std::string& key : node->reservation_keys) {
       const Reservation& r = reservations_[key];
       const JobRecord& other = *jobs_.find(r.job_id)->second;
-      if (r.stopping || r.end <= now || other.spec.kind != JobKind::kTraining ||
-          !other.spec.training.preemptible || other.spec.priority >= job.spec.priority) {
+      if (r.stopping || r.checkpoint_downlink || r.end <= now ||
+          other.spec.kind != JobKind::kTraining || !other.spec.training.preemptible ||
+          other.spec.priority >= job.spec.priority) {
         continue;
       }
       victims.push_back(&r);
@@ -471,7 +576,7 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
       tails.reserve(removed.size());
       for (const std::string& key : node->reservation_keys) {
         const Reservation& r = reservations_[key];
-        if (!removed.count(r.job_id)) {
+        if (!removed.count(r.job_id) || r.checkpoint_downlink) {
           kept.push_back(&r);
         } else if (r.running) {
           // Keeps running until its checkpoint is written.
@@ -530,7 +635,8 @@ bool Engine::TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan) {
   for (const std::string& v : best->victims) msg += " " + v;
   plan.outcomes.push_back({job.spec.id, OutcomeKind::kPlaced, Constraint::kNone, msg});
   job.state = JobState::kPlaced;
-  CommitReservation(std::move(r), job.spec.id);
+  const Reservation& placed = CommitReservation(std::move(r), job.spec.id);
+  SettleCheckpointDownlink(job, placed, now);
   return true;
 }
 

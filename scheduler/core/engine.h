@@ -29,6 +29,7 @@
 // the engine on one thread, as the daemon's event loop does.
 #pragma once
 
+#include <initializer_list>
 #include <map>
 #include <memory>
 #include <set>
@@ -44,6 +45,7 @@
 #include "scheduler/core/placement_search.h"
 #include "scheduler/core/plan_checker.h"
 #include "scheduler/core/policy/placement_policy.h"
+#include "scheduler/core/window_allocation.h"
 
 namespace apsis::core {
 
@@ -129,11 +131,25 @@ class Engine {
 
   explicit Engine(EngineConfig config, std::unique_ptr<PlacementPolicy> policy);
 
-  PlacementRequest MakeRequest(const JobRecord& job, TimePoint now) const;
+  // `released`: transfers of a reservation of the job about to be removed (a migration's
+  // check), whose window capacity counts as free for its checkpoint's downlink.
+  PlacementRequest MakeRequest(const JobRecord& job, TimePoint now,
+                               const std::vector<TransferAllocation>* released = nullptr) const;
+  CheckpointDownlinkPlan PlanJobCheckpoint(const JobRecord& job, TimePoint now,
+                                           const std::vector<TransferAllocation>* released) const;
+  // After `placed` is committed: reserves the downlink of a checkpoint left in orbit when the job
+  // resumes elsewhere, or drops that downlink when it resumes where the checkpoint is.
+  void SettleCheckpointDownlink(JobRecord& job, const Reservation& placed, TimePoint now);
+  // Drops a job's checkpoint downlink (window gone or over capacity) and re-queues the job's
+  // placement elsewhere that relied on it, if it has not started.
+  void ReleaseCheckpointDownlink(JobRecord& job, TimePoint now, const std::string& why,
+                                 PlanResult& plan);
   const std::vector<SearchNode>& SearchNodes() const;
   void RebuildLedger(NodeRecord& node);
-  void CommitReservation(Reservation r, const std::string& key);
+  const Reservation& CommitReservation(Reservation r, const std::string& key);
   void EraseReservationsOf(const std::string& job_id);
+  // Removes reservations by key (those that exist) and rebuilds the ledgers they were on.
+  void EraseReservationKeys(std::initializer_list<std::string> keys);
   void RequeueFromStop(JobRecord& job, const Reservation& res, TimePoint stop_at,
                        TimePoint resume_at);
   Duration CheckpointDuration(const JobSpec& job, const NodeLedger& ledger) const;

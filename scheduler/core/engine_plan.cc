@@ -201,7 +201,9 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
       const double lost_usd = ToSeconds(ckpt) / 3600.0 * 2 * res.gpus * wt.gpu_hour_value_usd;
       JobRecord moved = j;
       RequeueFromStop(moved, res, now, now + ckpt);
-      PlacementRequest req = MakeRequest(moved, now);
+      // Leaving an orbital node, the move waits for the checkpoint to come down (in windows its
+      // own output no longer needs): the candidate's start and delay cost use that arrival.
+      PlacementRequest req = MakeRequest(moved, now, &res.transfers);
       req.describe = false;  // only the best candidate is used
       // A move pays when the alternative's cost, staging aside, is below stay − lost progress;
       // the allowance covers rounding differences between the two ways of adding it up.
@@ -248,7 +250,8 @@ void Engine::ConsiderMigration(const std::set<std::string>& node_ids, TimePoint 
       plan.actions.push_back(StartJob{r.job_id, r.node_id, r.start, r.end, r.work_gpu_hours});
       plan.outcomes.push_back({j.spec.id, OutcomeKind::kPlaced, Constraint::kNone, why});
       j.state = JobState::kPlaced;
-      CommitReservation(std::move(r), j.spec.id);
+      const Reservation& placed = CommitReservation(std::move(r), j.spec.id);
+      SettleCheckpointDownlink(j, placed, now);
     }
   }
 }
@@ -358,7 +361,13 @@ FleetSnapshot Engine::Snapshot(TimePoint now) const {
     if (n->ledger) ns.forecast = n->ledger->forecast();
     s.nodes.push_back(std::move(ns));
   }
-  for (const auto& [id, j] : jobs_) s.jobs.push_back(j->spec);
+  for (const auto& [id, j] : jobs_) {
+    s.jobs.push_back(j->spec);
+    if (j->checkpoint_in_orbit) {
+      s.checkpoints.push_back(
+          {id, j->input_node_id, j->checkpoint_written_at, j->spec.training.checkpoint_gb});
+    }
+  }
   s.reservations = Reservations();
   return s;
 }

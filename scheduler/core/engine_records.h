@@ -27,7 +27,12 @@ struct Engine::JobRecord {
   double progress_gpu_hours = 0;      // latest progress report
   std::string input_node_id;          // node holding input + checkpoint, if any
   double resume_stage_gb = 0;         // checkpoint size to move when resuming elsewhere
-  TimePoint earliest;                 // not before (e.g. end of a stopping checkpoint)
+  // Stopped with its checkpoint on orbital node input_node_id (written at checkpoint_written_at)
+  // and not run since: resuming on any other node waits until the checkpoint is on the ground,
+  // carried by the downlinks of the "<id>/checkpoint" reservation once such a placement is made.
+  bool checkpoint_in_orbit = false;
+  TimePoint checkpoint_written_at;
+  TimePoint earliest;  // not before (e.g. end of a stopping checkpoint)
   std::string last_reason;
   Constraint last_constraint = Constraint::kNone;
   // A job that could not be placed is not retried until capacity may have been freed (the
@@ -39,6 +44,8 @@ struct Engine::JobRecord {
 
 // Key suffix of a stopping job's tail reservation.
 inline const char kStoppingSuffix[] = "/stopping";
+// Key suffix of the reservation that brings a stopped job's checkpoint down from orbit.
+inline const char kCheckpointSuffix[] = "/checkpoint";
 
 // The part of a running reservation that remains while a job stopping at `stop_at` writes its
 // checkpoint until `tail_end`: never longer than the reservation, no output downlink, serving

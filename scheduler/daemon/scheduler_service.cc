@@ -234,7 +234,10 @@ void SchedulerService::RunPlan() {
   for (const core::Action& action : plan->actions)
     any_start |= std::holds_alternative<core::StartJob>(action);
   if (any_start) {
-    for (const core::Reservation& r : engine_->Reservations()) costs[r.job_id] = r.cost;
+    for (const core::Reservation& r : engine_->Reservations()) {
+      // A stopping tail or a checkpoint on its way down is not the job's placement.
+      if (!r.stopping && !r.checkpoint_downlink) costs[r.job_id] = r.cost;
+    }
   }
   for (const core::Action& action : plan->actions) ApplyAction(action, costs, batch);
   for (const core::JobOutcome& outcome : plan->outcomes) {

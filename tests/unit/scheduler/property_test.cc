@@ -24,7 +24,8 @@ constexpr int kSeeds = 2500;
 // How often the plans exercised contact-window traffic beyond staging (guards against
 // generators that never reach it).
 struct WindowUse {
-  int serving = 0;  // reservations carrying inference requests/responses through windows
+  int serving = 0;     // reservations carrying inference requests/responses through windows
+  int checkpoint = 0;  // checkpoints coming down from orbit for a job resuming elsewhere
 };
 
 void CountWindowUse(const std::vector<Reservation>& rs, WindowUse* use) {
@@ -33,6 +34,7 @@ void CountWindowUse(const std::vector<Reservation>& rs, WindowUse* use) {
     use->serving += std::any_of(r.transfers.begin(), r.transfers.end(), [](const auto& t) {
       return t.purpose == TransferPurpose::kServing;
     });
+    use->checkpoint += r.checkpoint_downlink;
   }
 }
 
@@ -109,6 +111,65 @@ std::string RunWorld(uint64_t seed, const std::string& policy, int* violations,
   }
   EXPECT_TRUE(engine->UpdateForecast(w.nodes[victim].id, f).ok());
   plan(later + Minutes(1), "after-forecast-change");
+
+  // An orbital node running work loses its power for a while: its training stops with a
+  // checkpoint, which must come down through its windows before the job resumes elsewhere.
+  // (Not a node where a job is already stopping: a tail writing its checkpoint cannot stop
+  // earlier.)
+  std::vector<NodeForecast> forecasts = w.forecasts;
+  forecasts[victim] = f;
+  const std::vector<Reservation> before_cut = engine->Reservations();
+  for (const Reservation& res : before_cut) {
+    const size_t i = size_t(std::find_if(w.nodes.begin(), w.nodes.end(),
+                                         [&](const NodeSpec& n) { return n.id == res.node_id; }) -
+                            w.nodes.begin());
+    if (!res.running || res.stopping || w.nodes[i].kind != NodeKind::kOrbital) continue;
+    if (std::any_of(before_cut.begin(), before_cut.end(),
+                    [&](const Reservation& o) { return o.stopping && o.node_id == res.node_id; })) {
+      continue;
+    }
+    NodeForecast& cut = forecasts[i];
+    const int from = std::min(cut.steps(), int((later - T0()) / Seconds(60)) + r.Int(5, 90));
+    const int to = std::min(cut.steps(), from + r.Int(30, 900));
+    for (int k = from; k < to; ++k) cut.power_available_w[k] = 0;
+    EXPECT_TRUE(engine->UpdateForecast(w.nodes[i].id, cut).ok());
+    break;
+  }
+  plan(later + Minutes(2), "after-orbital-power-cut");
+
+  // A window carrying a checkpoint down disappears from a new forecast. (Only a window that
+  // carries nothing else: output of work already running is not re-planned.)
+  const std::vector<Reservation> before_loss = engine->Reservations();
+  for (const Reservation& res : before_loss) {
+    if (!res.checkpoint_downlink || res.transfers.empty() || !r.Chance(0.5)) continue;
+    const TransferAllocation& lost = res.transfers[0];
+    if (std::any_of(before_loss.begin(), before_loss.end(), [&](const Reservation& o) {
+          return o.node_id == res.node_id && !o.checkpoint_downlink &&
+                 std::any_of(o.transfers.begin(), o.transfers.end(), [&](const auto& t) {
+                   return t.station == lost.station && t.aos == lost.aos;
+                 });
+        })) {
+      continue;
+    }
+    const size_t i = size_t(std::find_if(w.nodes.begin(), w.nodes.end(),
+                                         [&](const NodeSpec& n) { return n.id == res.node_id; }) -
+                            w.nodes.begin());
+    std::vector<ContactWindow>& ws = forecasts[i].windows;
+    std::erase_if(ws, [&](const ContactWindow& cw) {
+      return cw.station == lost.station && cw.aos == lost.aos;
+    });
+    EXPECT_TRUE(engine->UpdateForecast(w.nodes[i].id, forecasts[i]).ok());
+    break;
+  }
+  plan(later + Minutes(3), "after-window-loss");
+
+  // Hours later, placed work that is due has started (resumed jobs among it).
+  const TimePoint much_later = later + Hours(6);
+  for (const Reservation& res : engine->Reservations()) {
+    if (res.stopping || res.checkpoint_downlink || res.running || res.start > much_later) continue;
+    EXPECT_TRUE(engine->OnJobEvent({res.job_id, JobEventType::kStarted, res.start, 0}).ok());
+  }
+  plan(much_later, "after-resumed-starts");
   return trace;
 }
 
@@ -123,6 +184,7 @@ TEST(PlanPropertyTest, CheckerFindsNoViolationInRandomPlans) {
     EXPECT_EQ(violations, 0) << "policy " << policy << ", first: " << first;
     if (policy != "ground-only") {
       EXPECT_GT(use.serving, 500) << "policy " << policy;
+      EXPECT_GT(use.checkpoint, 25) << "policy " << policy;
     }
   }
 }
