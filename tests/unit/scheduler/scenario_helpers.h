@@ -42,6 +42,16 @@ inline const CandidateExplanation* CandidateOn(const PlacementExplanation& ex,
   return nullptr;
 }
 
+// Explain's candidate on `node` is rejected by `constraint`, for exactly `reason`.
+inline void ExpectRejectedOn(const PlacementExplanation& ex, const std::string& node,
+                             Constraint constraint, const std::string& reason) {
+  const CandidateExplanation* c = CandidateOn(ex, node);
+  ASSERT_NE(c, nullptr) << node;
+  EXPECT_FALSE(c->feasible) << node;
+  EXPECT_EQ(c->constraint, constraint) << node;
+  EXPECT_EQ(c->reason, reason) << node;
+}
+
 inline void ExpectPlanValid(const Engine& engine, TimePoint now) {
   for (const PlanViolation& v : CheckPlan(engine.Snapshot(now))) ADD_FAILURE() << ToString(v);
 }

@@ -12,6 +12,7 @@ namespace {
 using testing::ActionsOf;
 using testing::CandidateOn;
 using testing::ExpectPlanValid;
+using testing::ExpectRejectedOn;
 using testing::GroundForecast;
 using testing::GroundSpec;
 using testing::InferenceJob;
@@ -64,14 +65,9 @@ TEST(WindowScenarioTest, InferenceWhoseRequestsOverflowAShortPassGoesToTheRelayN
   ASSERT_NE(r, nullptr);
   EXPECT_TRUE(r->transfers.empty());
 
-  auto ex = engine->Explain("chat", T0()).value();
-  const CandidateExplanation* c = CandidateOn(ex, "sat-1");
-  ASSERT_NE(c, nullptr);
-  EXPECT_FALSE(c->feasible);
-  EXPECT_EQ(c->constraint, Constraint::kUplink);
-  EXPECT_EQ(c->reason,
-            "uplink window svalbard 2026-12-01T00:10:00Z–00:18:00Z has 12 GB free, requests "
-            "need 24 GB");
+  ExpectRejectedOn(engine->Explain("chat", T0()).value(), "sat-1", Constraint::kUplink,
+                   "uplink window svalbard 2026-12-01T00:10:00Z–00:18:00Z has 12 GB free, "
+                   "requests need 24 GB");
   ExpectPlanValid(*engine, T0());
 }
 
@@ -100,19 +96,16 @@ TEST(WindowScenarioTest, ServingTrafficHoldsWindowCapacityAgainstAnotherService)
   starts = ActionsOf<StartJob>(next);
   ASSERT_EQ(starts.size(), 1u);
   EXPECT_EQ(starts[0].node_id, "sat-relay");
-  auto ex = engine->Explain("second", T0() + Minutes(1)).value();
-  const CandidateExplanation* c = CandidateOn(ex, "sat-1");
-  ASSERT_NE(c, nullptr);
-  EXPECT_EQ(c->constraint, Constraint::kUplink);
-  EXPECT_EQ(c->reason,
-            "uplink window svalbard 2026-12-01T00:10:00Z–00:18:00Z has 6 GB free of 12 GB, "
-            "requests need 7.2 GB");
+  ExpectRejectedOn(engine->Explain("second", T0() + Minutes(1)).value(), "sat-1",
+                   Constraint::kUplink,
+                   "uplink window svalbard 2026-12-01T00:10:00Z–00:18:00Z has 6 GB free of 12 GB, "
+                   "requests need 7.2 GB");
   ExpectPlanValid(*engine, T0() + Minutes(1));
 
   // Once the first service is cancelled its share of the pass is free again.
   ASSERT_TRUE(engine->Cancel("first").ok());
   auto again = engine->Explain("second", T0() + Minutes(1)).value();
-  c = CandidateOn(again, "sat-1");
+  const CandidateExplanation* c = CandidateOn(again, "sat-1");
   ASSERT_NE(c, nullptr);
   EXPECT_TRUE(c->feasible) << c->reason;
 }
@@ -330,14 +323,9 @@ TEST(WindowScenarioTest, CheckpointNoWindowCanCarryKeepsTheJobWhereItIs) {
   EXPECT_EQ(starts[0].node_id, "sat-1");
   EXPECT_EQ(starts[0].at, T0() + Minutes(120));
   for (const Reservation& r : engine->Reservations()) EXPECT_FALSE(r.checkpoint_downlink);
-  auto ex = engine->Explain("big", now).value();
-  const CandidateExplanation* dc = CandidateOn(ex, "dc");
-  ASSERT_NE(dc, nullptr);
-  EXPECT_FALSE(dc->feasible);
-  EXPECT_EQ(dc->constraint, Constraint::kDownlink);
-  EXPECT_EQ(dc->reason,
-            "checkpoint of 20 GB on sat-1 cannot be downlinked before 2026-12-03T00:00:00Z; the "
-            "job can only resume there");
+  ExpectRejectedOn(engine->Explain("big", now).value(), "dc", Constraint::kDownlink,
+                   "checkpoint of 20 GB on sat-1 cannot be downlinked before "
+                   "2026-12-03T00:00:00Z; the job can only resume there");
   ExpectPlanValid(*engine, now);
 }
 
