@@ -104,6 +104,8 @@ void RunFleet(uint64_t seed, const std::string& policy_name, int* searches, int*
     nodes.push_back(MakeSearchNode(f.specs[i], f.ledgers[i].get(), f.states[i]));
   }
   WorldRandom r(seed ^ 0x51ed270b27a3c5d1ULL);
+  // Checkpoints left on an orbital node, drawn apart so that the draws of `r` stay as they were.
+  WorldRandom ck(seed ^ 0x6a09e667f3bcc909ULL);
   for (const JobSpec& job : f.jobs) {
     PlacementRequest req;
     req.job = &job;
@@ -114,6 +116,12 @@ void RunFleet(uint64_t seed, const std::string& policy_name, int* searches, int*
     if (r.Chance(0.2)) {
       req.input_node_id = f.specs[size_t(r.Int(0, int(f.specs.size()) - 1))].id;
       req.resume_stage_gb = job.training.checkpoint_gb;
+      if (job.kind == JobKind::kTraining && ck.Chance(0.5)) {
+        // On the ground after the pass that carries it, or never within the horizon.
+        req.checkpoint_in_orbit = true;
+        if (ck.Chance(0.8)) req.checkpoint_on_ground = f.now + Minutes(ck.Int(0, 12 * 60));
+        req.checkpoint_horizon = f.now + Hours(24);
+      }
     }
     EngineConfig config;
     config.max_scored_nodes = r.Chance(0.3) ? r.Int(1, 6) : 0;
