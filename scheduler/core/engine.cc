@@ -385,6 +385,18 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
       }
     }
   }
+  if (node.state == NodeState::kDown) {
+    // Checkpoints of waiting jobs went down with the node: as for lost jobs, they resume from
+    // the last checkpoint the scheduler knows of, staged again wherever they are placed.
+    for (const std::string& id : maybe_pending_) {
+      JobRecord& j = *jobs_.find(id)->second;
+      if (j.state == JobState::kPending && j.checkpoint_in_orbit &&
+          j.input_node_id == node.spec.id) {
+        j.checkpoint_in_orbit = false;
+        j.input_node_id.clear();
+      }
+    }
+  }
   RebuildLedger(node);
   if (!node.ledger) return;
   NodeLedger& l = *node.ledger;

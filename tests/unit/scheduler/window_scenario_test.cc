@@ -238,6 +238,22 @@ TEST(WindowScenarioTest, JobForcedOffSatelliteResumesOnGroundAfterThePassBringsI
   for (const Reservation& r : engine->Reservations()) EXPECT_FALSE(r.checkpoint_downlink);
 }
 
+TEST(WindowScenarioTest, CheckpointOnANodeThatGoesDownIsNoLongerWaitedFor) {
+  auto engine = SatelliteAndGround();
+  StartBigJobInOrbit(*engine);
+  ASSERT_TRUE(engine->UpdateForecast("sat-1", PowerDip(60, kSteps)).ok());
+  PlanResult plan = engine->Plan(T0() + Minutes(20)).value();
+  ASSERT_EQ(ActionsOf<StartJob>(plan).at(0).at, T0() + Minutes(208));
+  // The satellite fails before its pass: like a lost job, the job resumes from the last
+  // checkpoint known, without waiting for a downlink that will not happen.
+  ASSERT_TRUE(engine->SetNodeState("sat-1", NodeState::kDown).ok());
+  const TimePoint now = T0() + Minutes(90);
+  plan = engine->Plan(now).value();
+  for (const Reservation& r : engine->Reservations()) EXPECT_FALSE(r.checkpoint_downlink);
+  EXPECT_TRUE(engine->Snapshot(now).checkpoints.empty());
+  ExpectPlanValid(*engine, now);
+}
+
 TEST(WindowScenarioTest, AdoptedJobStoppedInOrbitResumesOnGroundAfterItsCheckpointComesDown) {
   auto engine = SatelliteAndGround();
   // After a scheduler restart the satellite reports the job running since T0.
