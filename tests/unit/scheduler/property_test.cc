@@ -133,9 +133,9 @@ std::string RunWorld(uint64_t seed, const std::string& policy, int* violations,
     const int to = std::min(cut.steps(), from + r.Int(30, 900));
     for (int k = from; k < to; ++k) cut.power_available_w[k] = 0;
     EXPECT_TRUE(engine->UpdateForecast(w.nodes[i].id, cut).ok());
+    plan(later + Minutes(2), "after-orbital-power-cut");
     break;
   }
-  plan(later + Minutes(2), "after-orbital-power-cut");
 
   // A window carrying a checkpoint down disappears from a new forecast. (Only a window that
   // carries nothing else: output of work already running is not re-planned.)
@@ -159,9 +159,9 @@ std::string RunWorld(uint64_t seed, const std::string& policy, int* violations,
       return cw.station == lost.station && cw.aos == lost.aos;
     });
     EXPECT_TRUE(engine->UpdateForecast(w.nodes[i].id, forecasts[i]).ok());
+    plan(later + Minutes(3), "after-window-loss");
     break;
   }
-  plan(later + Minutes(3), "after-window-loss");
 
   // Hours later, placed work that is due has started (resumed jobs among it).
   const TimePoint much_later = later + Hours(6);
