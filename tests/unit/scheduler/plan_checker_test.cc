@@ -224,6 +224,53 @@ TEST_F(PlanCheckerTest, RequiresServingTrafficInEveryOverlappedWindowWithinCapac
   EXPECT_TRUE(Found().empty());
 }
 
+TEST_F(PlanCheckerTest, ResumingAwayFromOrbitWaitsForTheCheckpointsDownlink) {
+  const NodeForecast& f = *snap_.nodes[1].forecast;
+  const ContactWindow& w0 = f.windows[0];    // 00:10–00:18, 24 GB down
+  const ContactWindow& w1 = f.windows[1];    // 03:20–03:28
+  const JobSpec j = TrainingJob("t", 2, 2);  // 20 GB checkpoint
+  snap_.jobs = {j};
+  // Stopped on the satellite, checkpoint written at 00:30.
+  snap_.checkpoints = {{"t", "sat", T0() + Minutes(30), j.training.checkpoint_gb}};
+  Reservation down;
+  down.job_id = "t";
+  down.node_id = "sat";
+  down.start = T0() + Minutes(30);
+  down.end = w1.los;
+  down.checkpoint_downlink = true;
+  down.transfers = {{TransferDirection::kDownlink, 1, w1.station, w1.aos, w1.los, 20e9,
+                     TransferPurpose::kCheckpoint}};
+  const Reservation resumed = Res(j, "dc", w1.los, Hours(1));
+  snap_.reservations = {down, resumed};
+  EXPECT_TRUE(Found().empty());
+  // Starting on the ground before the pass has brought it down.
+  snap_.reservations = {down, Res(j, "dc", T0() + Minutes(31), Hours(1))};
+  EXPECT_EQ(Found(), std::vector<Constraint>{Constraint::kDownlink});
+  // No downlink at all.
+  snap_.reservations = {resumed};
+  EXPECT_EQ(Found(), std::vector<Constraint>{Constraint::kDownlink});
+  // Half of it.
+  Reservation half = down;
+  half.transfers[0].bytes = 10e9;
+  snap_.reservations = {half, resumed};
+  EXPECT_EQ(Found(), std::vector<Constraint>{Constraint::kDownlink});
+  // In the pass before the checkpoint was written.
+  Reservation early = down;
+  early.transfers = {{TransferDirection::kDownlink, 0, w0.station, w0.aos, w0.los, 20e9,
+                      TransferPurpose::kCheckpoint}};
+  early.end = w0.los;
+  snap_.reservations = {early, Res(j, "dc", w0.los, Hours(1))};
+  EXPECT_TRUE(Has(Constraint::kDownlink));
+  // Resuming where the checkpoint is needs nothing.
+  snap_.reservations = {Res(j, "sat", T0() + Minutes(30), Hours(1))};
+  EXPECT_TRUE(Found().empty());
+  // The downlink reservation holds no GPUs.
+  Reservation greedy = down;
+  greedy.gpus = 2;
+  snap_.reservations = {greedy, resumed};
+  EXPECT_TRUE(Has(Constraint::kGpusBusy));
+}
+
 TEST_F(PlanCheckerTest, FindsDeadlineAndShortReservation) {
   JobSpec j = TrainingJob("t", 2, 8);  // needs 4 h
   j.training.deadline = T0() + Hours(3);
