@@ -56,7 +56,6 @@ Agent::Agent(boost::asio::io_context& io, const Clock& clock, AgentConfig config
     : io_(io),
       clock_(clock),
       config_(std::move(config)),
-      metrics_(metrics),
       instruments_(std::make_unique<Instruments>(metrics)),
       hello_timer_(io, clock),
       heartbeat_timer_(io, clock),

@@ -98,7 +98,6 @@ class Agent {
   boost::asio::io_context& io_;
   const Clock& clock_;
   AgentConfig config_;
-  metrics::MetricRegistry& metrics_;
   std::unique_ptr<Instruments> instruments_;
   std::unique_ptr<PowerModel> power_model_;
   std::unique_ptr<ContactPlan> contacts_;
