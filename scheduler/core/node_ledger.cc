@@ -63,7 +63,10 @@ void NodeLedger::PrefetchArrays(TimePoint earliest) const {
   if (!latency_ms_.empty()) __builtin_prefetch(latency_ms_.data());
   const int64_t s = std::clamp<int64_t>(CeilStep(earliest), 0, steps_);
   if (orbital()) {
-    __builtin_prefetch(&bound_words_[size_t(s) >> 6]);
+    // The bound counts of a job's whole start range are read; the set is a dozen cache lines.
+    const char* w = reinterpret_cast<const char*>(&bound_words_[size_t(s) >> 6]);
+    const size_t bytes = (bound_words_.size() - (size_t(s) >> 6)) * sizeof(BoundWord);
+    for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(w + off);
     if (!forecast_.windows.empty()) {
       __builtin_prefetch(forecast_.windows.data() + forecast_.windows.size() / 2);
       __builtin_prefetch(up_used_.data());
@@ -258,7 +261,7 @@ void NodeLedger::RecomputeBattery(int from) {
     bits = net <= 0 ? bits | bit : bits & ~bit;
   }
   for (size_t k = size_t(from) / 64 + 1; k < bound_words_.size(); ++k) {
-    bound_words_[k].before = bound_words_[k - 1].before + std::popcount(bound_words_[k - 1].bits);
+    bound_words_[k].before = bound_words_[k - 1].before + CountBits(bound_words_[k - 1].bits);
   }
 }
 

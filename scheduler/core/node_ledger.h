@@ -11,7 +11,6 @@
 #pragma once
 
 #include <array>
-#include <bit>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -171,7 +170,15 @@ class NodeLedger {
   std::vector<BoundWord> bound_words_;  // steps / 64 + 1 words (the last may hold no step)
   int BoundStepsBefore(int i) const {
     const BoundWord& w = bound_words_[size_t(i) >> 6];
-    return w.before + std::popcount(w.bits & ((uint64_t(1) << (i & 63)) - 1));
+    return w.before + CountBits(w.bits & ((uint64_t(1) << (i & 63)) - 1));
+  }
+  // std::popcount is a library call unless the target has a popcount instruction (the build
+  // does not assume one); the search counts bits at every start of a job's grid, so inline.
+  static int CountBits(uint64_t x) {
+    x = x - ((x >> 1) & 0x5555555555555555ULL);
+    x = (x & 0x3333333333333333ULL) + ((x >> 2) & 0x3333333333333333ULL);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0FULL;
+    return int((x * 0x0101010101010101ULL) >> 56);
   }
   std::vector<double> up_cap_, up_used_, down_cap_, down_used_;  // bytes per window
   ForecastBounds forecast_bounds_;
