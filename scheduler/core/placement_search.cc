@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <limits>
@@ -330,9 +331,31 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
     for (size_t i = 0; i < n_nodes; ++i) {
       order.emplace_back(BoundFloor(nodes[i].bounds, int(i), fast, config, policy, shift), int(i));
     }
-    std::sort(order.begin(), order.end());
+    // Sorted lazily: most searches stop after a few dozen nodes, so only a growing prefix of the
+    // smallest entries is sorted, when the search reaches it. Entries are unique (node index),
+    // so the sequence taken is the fully sorted one.
+    size_t sorted_end = 0;
+    auto sort_through = [&](size_t k) {
+      while (sorted_end < std::min(k, order.size())) {
+        const size_t chunk = std::max<size_t>(64, sorted_end);
+        const auto from = order.begin() + std::ptrdiff_t(sorted_end);
+        if (sorted_end + chunk < order.size()) {
+          const auto to = from + std::ptrdiff_t(chunk);
+          std::nth_element(from, to, order.end());
+          std::sort(from, to);
+          sorted_end += chunk;
+        } else {
+          std::sort(from, order.end());
+          sorted_end = order.size();
+        }
+      }
+    };
     prepared.resize(std::max(prepared.size(), n_nodes));
     size_t n_prepared = 0;
+    auto prefetch_visit = [&](size_t i, size_t slot) {
+      __builtin_prefetch(&prepared[slot]);
+      if (const NodeLedger* l = nodes[i].ledger) l->PrefetchArrays(req.earliest);
+    };
     // Min-heap of (bound, node index, slot in `prepared`).
     thread_local std::vector<std::tuple<double, int, size_t>> heap;
     heap.clear();
@@ -341,9 +364,11 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
     uint64_t visits = 0;
     for (;;) {
       // A node whose floor reaches `visit_below` has a bound that does too: never visited.
+      sort_through(next + 1);
       while (next < order.size() && order[next].first < best_score &&
              order[next].first < visit_below &&
              (heap.empty() || order[next].first <= std::get<0>(heap.front()))) {
+        sort_through(next + 2 * kPrefetchAhead + 1);
         if (next + 2 * kPrefetchAhead < order.size()) {
           prefetch(size_t(order[next + 2 * kPrefetchAhead].second),
                    size_t(order[next + kPrefetchAhead].second));
@@ -360,6 +385,14 @@ SearchOutcome SearchPlacement(const std::vector<SearchNode>& nodes, const Placem
       const auto [bound, index, slot] = heap.back();
       heap.pop_back();
       if (bound >= best_score || bound >= visit_below) break;
+      // The next visit is likely the new heap front (its fields were requested when it was one
+      // of the front's children); its ledger has often left the cache since it was prepared.
+      if (!heap.empty()) {
+        prefetch_visit(size_t(std::get<1>(heap.front())), std::get<2>(heap.front()));
+        for (size_t c = 1; c < std::min<size_t>(3, heap.size()); ++c) {
+          if (const NodeLedger* l = nodes[size_t(std::get<1>(heap[c]))].ledger) l->PrefetchFields();
+        }
+      }
       visit(prepared[slot], n_nodes + visits++);
     }
   } else {
