@@ -326,13 +326,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
   ++capacity_version_;
   const std::vector<std::string> keys(node.reservation_keys.begin(), node.reservation_keys.end());
   auto release = [&](const std::string& key, const std::string& why) {
-    const Reservation res = reservations_[key];
-    node.reservation_keys.erase(key);
-    reservations_.erase(key);
-    if (res.stopping) return;
-    plan.actions.push_back(StopJob{res.job_id, node.spec.id, now, false, why});
-    jobs_.find(res.job_id)->second->state = JobState::kPending;
-    maybe_pending_.insert(res.job_id);
+    ReleasePlaced(node, key, now, why, plan);
   };
   for (const std::string& key : keys) {
     if (!reservations_.count(key)) continue;  // dropped with a checkpoint downlink above
@@ -376,8 +370,9 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
     }
     // Staging through a window the new forecast no longer has.
     for (const TransferAllocation& t : res.transfers) {
-      const bool needed = t.direction == TransferDirection::kDownlink ||
-                          t.purpose == TransferPurpose::kServing || !res.input_on_node;
+      // Output downlinks and serving traffic move with the windows (ReplanWindowUse).
+      const bool needed = t.direction == TransferDirection::kUplink &&
+                          t.purpose == TransferPurpose::kStaging && !res.input_on_node;
       if (needed && t.window_index < 0 && !res.running) {
         release(key, "re-planned: contact window " + t.station + " at " + FormatRfc3339(t.aos) +
                          " is no longer forecast");
@@ -399,6 +394,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
   }
   RebuildLedger(node);
   if (!node.ledger) return;
+  ReplanWindowUse(node, now, plan);
   NodeLedger& l = *node.ledger;
   for (size_t guard = 0; guard <= 2 * keys.size(); ++guard) {
     const auto v = l.FirstCommittedViolation();
@@ -434,7 +430,10 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
     }
     if (!victim) return;  // only stopping tails left: nothing more can be done
     const std::string key = *victim;
-    const std::string why = "re-planned: " + v->what;
+    const std::string why =
+        "re-planned: " +
+        (v->window >= 0 ? DescribeWindowOverload(l, v->window, v->constraint == Constraint::kUplink)
+                        : v->what);
     const Reservation res = reservations_[key];
     if (res.checkpoint_downlink) {
       ReleaseCheckpointDownlink(*jobs_.find(res.job_id)->second, now, why, plan);
@@ -459,21 +458,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
                 FormatDuration(ckpt) + ", done by " + FormatRfc3339(tail_end);
       if (tail_end > at) reason += " (too late to finish before the violation)";
     }
-    plan.actions.push_back(StopJob{res.job_id, node.spec.id, stop_at, training, reason});
-    node.reservation_keys.erase(key);
-    reservations_.erase(key);
-    RequeueFromStop(job, res, stop_at, tail_end);
-    if (!training) {
-      job.spec.inference.serve_start = std::max(job.spec.inference.serve_start, stop_at);
-      job.input_node_id.clear();
-    }
-    if (tail_end > res.start) {
-      const std::string tail_key = res.job_id + std::string(kStoppingSuffix);
-      reservations_[tail_key] = StoppingTail(res, stop_at, tail_end);
-      node.reservation_keys.insert(tail_key);
-      stopping_keys_.insert(tail_key);
-    }
-    RebuildLedger(node);
+    StopRunning(node, key, stop_at, tail_end, now, reason, plan);
   }
 }
 

@@ -154,6 +154,17 @@ class Engine {
                        TimePoint resume_at);
   Duration CheckpointDuration(const JobSpec& job, const NodeLedger& ledger) const;
   void ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan);
+  // After a forecast change: moves output downlinks off vanished or over-full windows onto the
+  // remaining ones and re-derives relay-less serving traffic from the new windows; stops or
+  // re-places serving that the new windows no longer keep in contact (engine_replan.cc).
+  void ReplanWindowUse(NodeRecord& node, TimePoint now, PlanResult& plan);
+  // Ends running work `key` at `stop_at` (a checkpoint for training, written until `tail_end`)
+  // and re-queues it; the tail keeps the node's resources until `tail_end` if that is after now.
+  // Removes reservation `key` of work not started (re-queued for placement) or a stopping tail.
+  void ReleasePlaced(NodeRecord& node, const std::string& key, TimePoint now,
+                     const std::string& why, PlanResult& plan);
+  void StopRunning(NodeRecord& node, const std::string& key, TimePoint stop_at, TimePoint tail_end,
+                   TimePoint now, const std::string& reason, PlanResult& plan);
   void PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan);
   bool TryPreemption(JobRecord& job, TimePoint now, PlanResult& plan);
   void ConsiderMigration(const std::set<std::string>& nodes, TimePoint now, PlanResult& plan);

@@ -63,4 +63,7 @@ inline Reservation StoppingTail(const Reservation& res, TimePoint stop_at, TimeP
   return tail;
 }
 
+// "uplink window svalbard 2026-12-01T00:10:00Z–00:18:00Z carries 6 GB > capacity 3 GB"
+std::string DescribeWindowOverload(const NodeLedger& ledger, int window, bool uplink);
+
 }  // namespace apsis::core

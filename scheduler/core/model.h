@@ -165,6 +165,10 @@ struct Reservation {
   // Holds no GPUs: only the kCheckpoint downlinks that bring a stopped job's checkpoint, written
   // at `start`, to the ground by `end` so the job can resume on another node.
   bool checkpoint_downlink = false;
+  // Output of running work that no downlink window of the forecast can carry between the end and
+  // the deadline (or horizon) once its windows changed: it stays on the node, the job keeps
+  // running, and later forecasts' windows are tried again.
+  double output_waiting_bytes = 0;
   std::vector<TransferAllocation> transfers;
   CostBreakdown cost;
 };

@@ -290,7 +290,11 @@ void CheckReservation(const FleetSnapshot& snap, const NodeSnapshot& node, const
     c.Add(job.id, nid, Constraint::kUplink, r.start,
           "only " + Num(up / 1e9) + " of " + Num(job.input_gb) + " GB input uplinked");
   }
-  if (orbital && !r.stopping && down + 1.0 < job.output_gb * 1e9) {
+  if (r.output_waiting_bytes > 0 && (!orbital || !r.running || r.stopping)) {
+    c.Add(job.id, nid, Constraint::kDownlink, r.end,
+          "output waiting on the node for a job that is not running on an orbital node");
+  }
+  if (orbital && !r.stopping && down + r.output_waiting_bytes + 1.0 < job.output_gb * 1e9) {
     c.Add(job.id, nid, Constraint::kDownlink, r.end,
           "only " + Num(down / 1e9) + " of " + Num(job.output_gb) + " GB output downlinked");
   }
@@ -381,6 +385,44 @@ void CheckNode(const NodeSnapshot& node, const std::vector<const Reservation*>& 
   }
 }
 
+// Output left waiting on a node is allowed only when no downlink window that opens after the job
+// ends (and after now) and closes by its deadline or the horizon has room left for it.
+void CheckWaitingOutput(const NodeSnapshot& node, TimePoint now,
+                        const std::map<std::string, const JobSpec*>& jobs,
+                        const std::vector<const Reservation*>& rs, Collector& c) {
+  const NodeForecast& f = *node.forecast;
+  std::vector<double> used(f.windows.size(), 0.0);
+  for (const Reservation* r : rs) {
+    for (const TransferAllocation& t : r->transfers) {
+      if (t.direction == TransferDirection::kDownlink && t.window_index >= 0 &&
+          t.window_index < static_cast<int>(used.size())) {
+        used[t.window_index] += t.bytes;
+      }
+    }
+  }
+  for (const Reservation* r : rs) {
+    if (r->output_waiting_bytes <= 0) continue;
+    const JobSpec& job = *jobs.at(r->job_id);
+    TimePoint limit = f.end();
+    if (job.kind == JobKind::kTraining && job.training.deadline) {
+      limit = std::min(limit, *job.training.deadline);
+    }
+    for (size_t w = 0; w < f.windows.size(); ++w) {
+      const ContactWindow& cw = f.windows[w];
+      if (cw.aos < r->end || cw.aos < now || cw.los > limit) continue;
+      const double cap = ToSeconds(cw.duration()) * cw.downlink_bps / 8;
+      if (cap - used[w] > 1.0 + 1e-9 * cap) {
+        c.Add(job.id, node.spec.id, Constraint::kDownlink, cw.aos,
+              Num(r->output_waiting_bytes / 1e9) +
+                  " GB output waits on the node while downlink "
+                  "window " +
+                  cw.station + " has " + Num((cap - used[w]) / 1e9) + " GB free");
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<PlanViolation> CheckPlan(const FleetSnapshot& snap) {
@@ -415,7 +457,10 @@ std::vector<PlanViolation> CheckPlan(const FleetSnapshot& snap) {
     if (j == jobs.end() || rs == by_job.end()) continue;
     CheckResumeFromOrbit(nodes, ck, *j->second, rs->second, c);
   }
-  for (const auto& [id, rs] : by_node) CheckNode(*nodes[id], rs, c);
+  for (const auto& [id, rs] : by_node) {
+    CheckNode(*nodes[id], rs, c);
+    CheckWaitingOutput(*nodes[id], snap.now, jobs, rs, c);
+  }
   std::stable_sort(c.out.begin(), c.out.end(), [](const PlanViolation& a, const PlanViolation& b) {
     if (a.node_id != b.node_id) return a.node_id < b.node_id;
     return a.at < b.at;

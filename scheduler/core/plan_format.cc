@@ -38,6 +38,7 @@ std::string SerializeReservations(const std::vector<Reservation>& rs) {
            " .. " + FormatRfc3339(r.end) + " gpus " + std::to_string(r.gpus) + " load " +
            F(r.it_load_w) + " work " + F(r.work_gpu_hours) + (r.running ? " running" : "") +
            (r.stopping ? " stopping" : "") + (r.checkpoint_downlink ? " checkpoint-downlink" : "") +
+           (r.output_waiting_bytes > 0 ? " output-waiting " + F(r.output_waiting_bytes) : "") +
            " cost " + F(r.cost.energy_usd) + "/" + F(r.cost.carbon_usd) + "/" +
            F(r.cost.battery_wear_usd) + "/" + F(r.cost.transfer_usd) + "/" + F(r.cost.latency_usd) +
            "/" + F(r.cost.delay_usd) + "\n";
