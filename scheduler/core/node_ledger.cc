@@ -59,13 +59,13 @@ void NodeLedger::PrefetchFields() const {
   fetch(latency_ms_);
 }
 
-void NodeLedger::PrefetchArrays(TimePoint earliest) const {
+void NodeLedger::PrefetchArrays(TimePoint earliest, bool whole_bound_set) const {
   if (!latency_ms_.empty()) __builtin_prefetch(latency_ms_.data());
   const int64_t s = std::clamp<int64_t>(CeilStep(earliest), 0, steps_);
   if (orbital()) {
-    // The bound counts of a job's whole start range are read; the set is a dozen cache lines.
     const char* w = reinterpret_cast<const char*>(&bound_words_[size_t(s) >> 6]);
-    const size_t bytes = (bound_words_.size() - (size_t(s) >> 6)) * sizeof(BoundWord);
+    const size_t bytes =
+        whole_bound_set ? (bound_words_.size() - (size_t(s) >> 6)) * sizeof(BoundWord) : 1;
     for (size_t off = 0; off < bytes; off += 64) __builtin_prefetch(w + off);
     if (!forecast_.windows.empty()) {
       __builtin_prefetch(forecast_.windows.data() + forecast_.windows.size() / 2);

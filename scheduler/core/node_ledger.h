@@ -128,9 +128,11 @@ class NodeLedger {
   // Hints for a search that is about to read this node (no effect on results): the first asks
   // for the cache lines of the ledger's own fields that the static checks and bounds read, the
   // second (issued later, once those have arrived) for the arrays they point to around
-  // `earliest`. A search over hundreds of cold ledgers otherwise waits for each miss in turn.
+  // `earliest` (with `whole_bound_set`, all battery-bound counts from there on, which bounds
+  // over a deferrable job's start grid read). A search over hundreds of cold ledgers otherwise
+  // waits for each miss in turn.
   void PrefetchFields() const;
-  void PrefetchArrays(TimePoint earliest) const;
+  void PrefetchArrays(TimePoint earliest, bool whole_bound_set = false) const;
 
   // Bytes held by this ledger (forecast + dynamic state), for the memory benchmark.
   size_t MemoryBytes() const;
