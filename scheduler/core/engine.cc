@@ -398,7 +398,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
   NodeLedger& l = *node.ledger;
   for (size_t guard = 0; guard <= 2 * keys.size(); ++guard) {
     const auto v = l.FirstCommittedViolation();
-    if (!v) return;
+    if (!v) break;
     const TimePoint at = l.TimeOfStep(v->step);
     // Who gives way: work not started yet, then the lowest priority, then the latest start.
     const std::string* victim = nullptr;
@@ -428,7 +428,7 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
           std::make_tuple(b.running || b.checkpoint_downlink, pb, -b.start.micros());
       if (rank_r < rank_b) victim = &key;
     }
-    if (!victim) return;  // only stopping tails left: nothing more can be done
+    if (!victim) break;  // only stopping tails left: nothing more can be done
     const std::string key = *victim;
     const std::string why =
         "re-planned: " +
@@ -460,6 +460,8 @@ void Engine::ReplanNode(NodeRecord& node, TimePoint now, PlanResult& plan) {
     }
     StopRunning(node, key, stop_at, tail_end, now, reason, plan);
   }
+  ReallocateOutputs(node, now, plan);
+  ReportWaitingOutputs(node, plan);
 }
 
 void Engine::PlaceJob(JobRecord& job, TimePoint now, PlanResult& plan) {

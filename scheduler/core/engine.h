@@ -160,6 +160,11 @@ class Engine {
   void ReplanWindowUse(NodeRecord& node, TimePoint now, PlanResult& plan);
   // Ends running work `key` at `stop_at` (a checkpoint for training, written until `tail_end`)
   // and re-queues it; the tail keeps the node's resources until `tail_end` if that is after now.
+  // Second half of ReplanWindowUse, run again once re-planning freed capacity.
+  void ReallocateOutputs(NodeRecord& node, TimePoint now, PlanResult& plan);
+  std::string DescribeWaitingOutput(const Reservation& r) const;
+  // Outcomes of running work whose output waits on the node for later windows.
+  void ReportWaitingOutputs(const NodeRecord& node, PlanResult& plan) const;
   // Removes reservation `key` of work not started (re-queued for placement) or a stopping tail.
   void ReleasePlaced(NodeRecord& node, const std::string& key, TimePoint now,
                      const std::string& why, PlanResult& plan);

@@ -52,6 +52,28 @@ std::string DescribeWindowOverload(const NodeLedger& l, int window, bool uplink)
          los_short + " carries " + FormatGb(used) + " > capacity " + FormatGb(cap);
 }
 
+std::string Engine::DescribeWaitingOutput(const Reservation& r) const {
+  const JobSpec& spec = jobs_.find(r.job_id)->second->spec;
+  const NodeForecast& f = nodes_.find(r.node_id)->second->ledger->forecast();
+  std::optional<TimePoint> deadline;
+  if (spec.kind == JobKind::kTraining) deadline = spec.training.deadline;
+  const TimePoint limit = deadline ? std::min(*deadline, f.end()) : f.end();
+  return "re-planned: no downlink window carries " + FormatGb(r.output_waiting_bytes) + " of " +
+         FormatGb(spec.output_gb * 1e9) + " output between " + FormatRfc3339(r.end) + " and " +
+         (deadline ? "deadline " : "the forecast horizon ") + FormatRfc3339(limit);
+}
+
+void Engine::ReportWaitingOutputs(const NodeRecord& node, PlanResult& plan) const {
+  for (const std::string& key : node.reservation_keys) {
+    const Reservation& r = reservations_.find(key)->second;
+    if (r.output_waiting_bytes <= 0 || !r.running) continue;
+    // Its work is not lost: it keeps running and the output waits for later windows.
+    plan.outcomes.push_back({r.job_id, OutcomeKind::kRetryLater, Constraint::kDownlink,
+                             DescribeWaitingOutput(r) + "; the job keeps running and the output " +
+                                 "waits on " + node.spec.id + " for later windows"});
+  }
+}
+
 void Engine::ReleasePlaced(NodeRecord& node, const std::string& key, TimePoint now,
                            const std::string& why, PlanResult& plan) {
   const Reservation res = reservations_[key];
@@ -69,9 +91,24 @@ void Engine::StopRunning(NodeRecord& node, const std::string& key, TimePoint sto
   const Reservation res = reservations_[key];
   JobRecord& job = *jobs_.find(res.job_id)->second;
   const bool training = job.spec.kind == JobKind::kTraining;
-  plan.actions.push_back(StopJob{res.job_id, node.spec.id, stop_at, training, reason});
   node.reservation_keys.erase(key);
   reservations_.erase(key);
+  RebuildLedger(node);
+  // Relay-less serving until the stop sends its traffic through the windows it overlaps.
+  std::vector<TransferAllocation> serving;
+  std::string why = reason;
+  if (!training && node.ledger && !node.spec.relay && node.spec.kind == NodeKind::kOrbital) {
+    const NodeForecast& f = node.ledger->forecast();
+    const TimePoint from = std::max(res.start, f.start);
+    serving = ServingTraffic(f, job.spec.inference, from, std::min(res.end, tail_end));
+    if (tail_end > now && FirstWindowShortfall(*node.ledger, serving)) {
+      // The windows left cannot carry even the traffic until then: stop now.
+      stop_at = tail_end = now;
+      serving = ServingTraffic(f, job.spec.inference, from, now);
+      why += "; the windows cannot carry its traffic until then, so it stops now";
+    }
+  }
+  plan.actions.push_back(StopJob{res.job_id, node.spec.id, stop_at, training, why});
   RequeueFromStop(job, res, stop_at, tail_end);
   if (!training) {
     job.spec.inference.serve_start = std::max(job.spec.inference.serve_start, stop_at);
@@ -81,16 +118,12 @@ void Engine::StopRunning(NodeRecord& node, const std::string& key, TimePoint sto
   if (tail_end > res.start && tail_end > now) {
     const std::string tail_key = res.job_id + std::string(kStoppingSuffix);
     Reservation tail = StoppingTail(res, stop_at, tail_end);
-    if (!training && node.ledger && !node.spec.relay && node.spec.kind == NodeKind::kOrbital) {
+    if (!training && !serving.empty()) {
       // Serving traffic only for the part of the serving period the tail still covers.
       std::erase_if(tail.transfers, [](const TransferAllocation& t) {
         return t.purpose == TransferPurpose::kServing;
       });
-      const NodeForecast& f = node.ledger->forecast();
-      for (TransferAllocation& t :
-           ServingTraffic(f, job.spec.inference, std::max(res.start, f.start), tail.end)) {
-        tail.transfers.push_back(std::move(t));
-      }
+      for (TransferAllocation& t : serving) tail.transfers.push_back(std::move(t));
     }
     reservations_[tail_key] = std::move(tail);
     node.reservation_keys.insert(tail_key);
@@ -147,9 +180,16 @@ void Engine::ReplanWindowUse(NodeRecord& node, TimePoint now, PlanResult& plan) 
     }
   }
 
-  // 2. Output downlinks in windows that vanished or now carry more than their capacity, and
-  //    output still waiting, are taken off and allocated again to the windows after each job's
-  //    end (before its deadline or the horizon), higher priority first, then earlier end.
+  ReallocateOutputs(node, now, plan);
+}
+
+// Output downlinks in windows that vanished or now carry more than their capacity, and output
+// still waiting, are taken off and allocated again to the windows after each job's end (before
+// its deadline or the horizon), higher priority first, then earlier end.
+void Engine::ReallocateOutputs(NodeRecord& node, TimePoint now, PlanResult& plan) {
+  if (node.spec.kind != NodeKind::kOrbital || !node.ledger) return;
+  NodeLedger& l = *node.ledger;
+  const NodeForecast& f = l.forecast();
   std::vector<bool> over(f.windows.size(), false);
   for (size_t w = 0; w < f.windows.size(); ++w) over[w] = l.DownlinkFreeBytes(int(w)) < -1.0;
   std::vector<std::tuple<int, TimePoint, std::string>> order;  // (-priority, end, key)
@@ -193,22 +233,9 @@ void Engine::ReplanWindowUse(NodeRecord& node, TimePoint now, PlanResult& plan) 
       left -= take;
     }
     r.output_waiting_bytes = left > 1e-6 ? left : 0.0;
-    if (left > 1e-6) {
-      const std::string why =
-          "re-planned: no downlink window carries " + FormatGb(left) + " of " +
-          FormatGb(spec.output_gb * 1e9) + " output between " + FormatRfc3339(r.end) + " and " +
-          (deadline ? "deadline " : "the forecast horizon ") + FormatRfc3339(limit);
-      if (!r.running) {
-        // Not started: nothing is lost by placing it again where its output can come down.
-        ReleasePlaced(node, key, now, why, plan);
-      } else {
-        // Its work is not lost: it keeps running and the output waits on the node for the
-        // windows of a later forecast.
-        plan.outcomes.push_back({r.job_id, OutcomeKind::kRetryLater, Constraint::kDownlink,
-                                 why + "; the job keeps running and the output waits on " +
-                                     node.spec.id + " for later windows"});
-      }
-    }
+    // Not started: nothing is lost by placing it again where its output can come down. Running
+    // work keeps running; its output waits on the node (ReportWaitingOutputs).
+    if (left > 1e-6 && !r.running) ReleasePlaced(node, key, now, DescribeWaitingOutput(r), plan);
     RebuildLedger(node);
   }
 }

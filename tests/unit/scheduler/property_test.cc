@@ -26,6 +26,10 @@ constexpr int kSeeds = 2500;
 struct WindowUse {
   int serving = 0;     // reservations carrying inference requests/responses through windows
   int checkpoint = 0;  // checkpoints coming down from orbit for a job resuming elsewhere
+  // Forecasts that dropped, moved, shortened or slowed a window carrying the output downlink
+  // (or the serving traffic) of a running job.
+  int running_output_changed = 0;
+  int running_serving_changed = 0;
 };
 
 void CountWindowUse(const std::vector<Reservation>& rs, WindowUse* use) {
@@ -138,7 +142,7 @@ std::string RunWorld(uint64_t seed, const std::string& policy, int* violations,
   }
 
   // A window carrying a checkpoint down disappears from a new forecast. (Only a window that
-  // carries nothing else: output of work already running is not re-planned.)
+  // carries nothing else; windows carrying other traffic change below.)
   const std::vector<Reservation> before_loss = engine->Reservations();
   for (const Reservation& res : before_loss) {
     if (!res.checkpoint_downlink || res.transfers.empty() || !r.Chance(0.5)) continue;
@@ -163,8 +167,87 @@ std::string RunWorld(uint64_t seed, const std::string& policy, int* violations,
     break;
   }
 
-  // Hours later, placed work that is due has started (resumed jobs among it).
+  // A window carrying the output or serving traffic of placed or running work is dropped, moved,
+  // shortened or slowed down in a new forecast: that traffic is re-planned. Serving placed for
+  // later is started first and the change comes while it serves.
   const TimePoint much_later = later + Hours(6);
+  struct Change {
+    const Reservation* res;
+    const TransferAllocation* hit;
+    TimePoint at;
+  };
+  const std::vector<Reservation> before_change = engine->Reservations();
+  // Serving, running output, output of work not started.
+  std::vector<Change> groups[3];
+  for (const Reservation& res : before_change) {
+    if (res.stopping || res.checkpoint_downlink) continue;
+    const bool serving = std::any_of(res.transfers.begin(), res.transfers.end(), [](auto& t) {
+      return t.purpose == TransferPurpose::kServing;
+    });
+    const TimePoint at = serving && !res.running
+                             ? std::max(later + Minutes(4), res.start + Minutes(1))
+                             : later + Minutes(4);
+    const auto hit = std::find_if(res.transfers.begin(), res.transfers.end(), [&](const auto& t) {
+      const bool output =
+          t.purpose == TransferPurpose::kStaging && t.direction == TransferDirection::kDownlink;
+      return (serving ? t.purpose == TransferPurpose::kServing : output) && t.los > at;
+    });
+    if (hit == res.transfers.end() || at >= much_later) continue;
+    groups[serving ? 0 : res.running ? 1 : 2].push_back({&res, &*hit, at});
+  }
+  int g = r.Chance(0.5) ? 0 : 1;
+  if (groups[g].empty()) g = 1 - g;
+  if (groups[g].empty()) g = 2;
+  if (!groups[g].empty() && r.Chance(0.8)) {
+    const Change change = groups[g][size_t(r.Int(0, int(groups[g].size()) - 1))];
+    const Reservation& res = *change.res;
+    const TransferAllocation* hit = change.hit;
+    if (!res.running) {
+      EXPECT_TRUE(engine->OnJobEvent({res.job_id, JobEventType::kStarted, res.start, 0}).ok());
+    }
+    const size_t i = size_t(std::find_if(w.nodes.begin(), w.nodes.end(),
+                                         [&](const NodeSpec& n) { return n.id == res.node_id; }) -
+                            w.nodes.begin());
+    NodeForecast& f = forecasts[i];
+    const auto cw = std::find_if(f.windows.begin(), f.windows.end(), [&](const auto& c) {
+      return c.station == hit->station && c.aos == hit->aos;
+    });
+    const bool found = cw != f.windows.end();
+    switch (found ? r.Int(0, 3) : -1) {
+      case -1:
+        break;
+      case 0:
+        f.windows.erase(cw);
+        break;
+      case 1: {
+        const Duration shift = Minutes(r.Int(1, 6)) * (r.Chance(0.5) ? 1 : -1);
+        if (cw->aos + shift >= f.start && cw->los + shift <= f.end()) {
+          cw->aos += shift;
+          cw->los += shift;
+          cw->max_elevation_at += shift;
+        }
+        std::sort(f.windows.begin(), f.windows.end(),
+                  [](const auto& a, const auto& b) { return a.aos < b.aos; });
+        break;
+      }
+      case 2:
+        cw->los = cw->aos + (cw->los - cw->aos) / 2;
+        cw->max_elevation_at = std::min(cw->max_elevation_at, cw->los);
+        break;
+      default:
+        cw->uplink_bps *= 0.3;
+        cw->downlink_bps *= 0.3;
+        break;
+    }
+    if (use && found && (res.running || g == 0)) {
+      (hit->purpose == TransferPurpose::kServing ? use->running_serving_changed
+                                                 : use->running_output_changed)++;
+    }
+    EXPECT_TRUE(engine->UpdateForecast(w.nodes[i].id, f).ok());
+    plan(change.at, "after-window-change");
+  }
+
+  // Hours later, placed work that is due has started (resumed jobs among it).
   for (const Reservation& res : engine->Reservations()) {
     if (res.stopping || res.checkpoint_downlink || res.running || res.start > much_later) continue;
     EXPECT_TRUE(engine->OnJobEvent({res.job_id, JobEventType::kStarted, res.start, 0}).ok());
@@ -185,6 +268,8 @@ TEST(PlanPropertyTest, CheckerFindsNoViolationInRandomPlans) {
     if (policy != "ground-only") {
       EXPECT_GT(use.serving, 500) << "policy " << policy;
       EXPECT_GT(use.checkpoint, 25) << "policy " << policy;
+      EXPECT_GT(use.running_output_changed, 40) << "policy " << policy;
+      EXPECT_GT(use.running_serving_changed, 40) << "policy " << policy;
     }
   }
 }
