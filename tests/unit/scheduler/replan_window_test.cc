@@ -243,6 +243,29 @@ TEST(ReplanWindowTest, ServingStopsWhereAShortenedPassEndsAndMovesToTheRelayNode
   ExpectPlanValid(*engine, T0() + Minutes(11));
 }
 
+TEST(ReplanWindowTest, ServingStopsNowWhenTheShortenedPassCannotCarryItsTrafficUntilItEnds) {
+  auto engine = ServingInFirstPass(100e6, 200e6);
+  // Until 00:15 the requests need 3.75 GB; the pass now carries 1.875 GB up in all.
+  NodeForecast f = OrbitalForecast(T0(), kSteps);
+  f.windows[0].los = T0() + Minutes(15);
+  f.windows[0].uplink_bps = 50e6;
+  ASSERT_TRUE(engine->UpdateForecast("sat-1", f).ok());
+  PlanResult plan = engine->Plan(T0() + Minutes(11)).value();
+  auto stops = ActionsOf<StopJob>(plan);
+  ASSERT_EQ(stops.size(), 1u);
+  EXPECT_EQ(stops[0].at, T0() + Minutes(11));
+  EXPECT_FALSE(stops[0].checkpoint);
+  EXPECT_EQ(stops[0].reason,
+            "re-planned: contact windows changed; orbital node without relay sat-1 is out of "
+            "contact at 2026-12-01T00:15:00Z during the serving period; the windows cannot carry "
+            "its traffic until then, so it stops now");
+  for (const Reservation& r : engine->Reservations()) EXPECT_NE(r.node_id, "sat-1");
+  auto starts = ActionsOf<StartJob>(plan);
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].node_id, "sat-relay");
+  ExpectPlanValid(*engine, T0() + Minutes(11));
+}
+
 TEST(ReplanWindowTest, ServingStopsWhenAPassShrinksBelowItsTraffic) {
   auto engine = ServingInFirstPass(100e6, 200e6);
   // Requests need 100 Mb/s for the whole pass; it now carries 50 Mb/s up.
