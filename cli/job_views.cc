@@ -94,6 +94,10 @@ nlohmann::json JobStatusJson(const v1::JobStatus& job) {
   out["updated"] = TimeJson(job.updated_us());
   out["attempts"] = job.attempts();
   out["progress_gpu_hours"] = job.progress_gpu_hours();
+  if (!job.resume_node_id().empty()) {
+    out["checkpoint"] = {{"node", job.resume_node_id()},
+                         {"written", TimeJson(job.checkpoint_written_us())}};
+  }
   if (job.has_placement() && !job.placement().node_id().empty()) {
     const v1::Placement& p = job.placement();
     out["placement"] = {{"node", p.node_id()},
@@ -212,6 +216,10 @@ void PrintJobDetail(std::ostream& out, const v1::JobStatus& job) {
                             ? "every " + FormatDuration(Duration(t.checkpoint_interval_us())) +
                                   ", " + Fixed(t.checkpoint_gb(), 1) + " GB"
                             : "none"});
+    if (!job.resume_node_id().empty()) {
+      fields.push_back({"checkpoint", "on " + job.resume_node_id() + ", written " +
+                                          TableTime(job.checkpoint_written_us())});
+    }
     fields.push_back({"deadline", TableTime(t.deadline_us())});
     fields.push_back({"deferrable", t.deferrable() ? "yes" : "no"});
     fields.push_back({"preemptible", t.preemptible() ? "yes" : "no"});

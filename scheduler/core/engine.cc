@@ -103,6 +103,38 @@ Status Engine::Submit(const JobSpec& job) {
   return Status::Ok();
 }
 
+Status Engine::Submit(const JobSpec& job, const ResumePoint& resume) {
+  RETURN_IF_ERROR(Submit(job));
+  if (job.kind != JobKind::kTraining || resume.node_id.empty()) return Status::Ok();
+  JobRecord& j = *jobs_.find(job.id)->second;
+  j.checkpointed_gpu_hours = resume.checkpointed_gpu_hours;
+  j.progress_gpu_hours = resume.checkpointed_gpu_hours;
+  auto n = nodes_.find(resume.node_id);
+  if (n != nodes_.end() && n->second->state == NodeState::kDown) {
+    // Its copy went down with the node: as for a lost job, staged again wherever it resumes.
+    j.resume_stage_gb = resume.checkpointed_gpu_hours > 0 ? job.training.checkpoint_gb : 0;
+    return Status::Ok();
+  }
+  // As when the engine itself stopped the job (RequeueFromStop).
+  j.input_node_id = resume.node_id;
+  j.resume_stage_gb = job.training.checkpoint_gb;
+  j.checkpoint_in_orbit = job.training.checkpoint_gb > 0 && n != nodes_.end() &&
+                          n->second->spec.kind == NodeKind::kOrbital;
+  j.checkpoint_written_at = resume.checkpoint_written_at;
+  return Status::Ok();
+}
+
+std::optional<Engine::ResumePoint> Engine::ResumePointOf(std::string_view job_id) const {
+  auto it = jobs_.find(job_id);
+  if (it == jobs_.end()) return std::nullopt;
+  const JobRecord& j = *it->second;
+  if (j.spec.kind != JobKind::kTraining || j.input_node_id.empty() ||
+      (j.state != JobState::kPending && j.state != JobState::kPlaced)) {
+    return std::nullopt;
+  }
+  return ResumePoint{j.input_node_id, j.checkpoint_written_at, j.checkpointed_gpu_hours};
+}
+
 Status Engine::Cancel(std::string_view job_id) {
   auto it = jobs_.find(job_id);
   if (it == jobs_.end()) return NotFoundError("unknown job " + std::string(job_id));

@@ -32,6 +32,7 @@
 #include <initializer_list>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -97,6 +98,22 @@ class Engine {
   Status Reconfigure(EngineConfig config);
 
   Status Submit(const JobSpec& job);
+  // Where a training job stopped earlier left its staged input and last checkpoint (after a
+  // scheduler restart, from the job's stored status).
+  struct ResumePoint {
+    std::string node_id;
+    TimePoint checkpoint_written_at;
+    double checkpointed_gpu_hours = 0;
+  };
+  // Submit() of a job that resumes from `resume`: on resume.node_id it needs no staging;
+  // elsewhere its checkpoint is staged again and, from an orbital node, must first come down
+  // through that node's windows opening after the checkpoint was written. Call after the node
+  // was added, so that its kind is known.
+  Status Submit(const JobSpec& job, const ResumePoint& resume);
+  // Where a stopped training job's input and checkpoint are while it waits to start again (on
+  // that node or, after they are moved, elsewhere); nothing for a job running, never run, or
+  // whose node lost them. The daemon stores it so that a restart can Submit(job, resume).
+  std::optional<ResumePoint> ResumePointOf(std::string_view job_id) const;
   // Cancels a job; if it was placed or running, the next Plan() emits StopJob{checkpoint=false}.
   Status Cancel(std::string_view job_id);
   Status OnJobEvent(const JobEvent& event);

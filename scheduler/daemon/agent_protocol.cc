@@ -278,6 +278,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
       case v1::JOB_EVENT_STARTED:
         st.set_state(v1::JOB_STATE_RUNNING);
         st.set_attempts(st.attempts() + 1);
+        ForgetResumeNode(st);
         break;
       case v1::JOB_EVENT_PROGRESS:
         break;
@@ -287,6 +288,8 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
       case v1::JOB_EVENT_STOPPED:
         st.set_progress_gpu_hours(std::max(st.progress_gpu_hours(), event.progress_gpu_hours()));
         if (!IsTerminal(st.state())) st.set_state(v1::JOB_STATE_PENDING);
+        st.set_resume_node_id(node_id);
+        st.set_checkpoint_written_us(event.at_us());
         break;
       case v1::JOB_EVENT_FINISHED:
         st.set_state(v1::JOB_STATE_SUCCEEDED);
@@ -303,6 +306,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
                                    (int64_t{1} << std::min<uint32_t>(st.attempts(), 16) >> 1);
           retry_at = TimePoint::FromMicros(event.at_us()) + backoff;
           st.set_state(v1::JOB_STATE_PENDING);
+          ForgetResumeNode(st);  // retried like a lost job (below)
           st.set_message(why + "; attempt " + std::to_string(st.attempts()) + " of " +
                          std::to_string(config_.jobs.max_attempts) + ", retrying at " +
                          FormatRfc3339(*retry_at));
@@ -315,6 +319,7 @@ void SchedulerService::OnJobEvent(NodeSession& node, const v1::JobEvent& event) 
       }
       case v1::JOB_EVENT_LOST:
         st.set_state(v1::JOB_STATE_PENDING);
+        ForgetResumeNode(st);
         break;
       default:
         break;
@@ -504,6 +509,7 @@ void SchedulerService::MarkNodeDown(NodeSession& node) {
     core::JobEvent lost{job_id, core::JobEventType::kLost, now, job.status().progress_gpu_hours()};
     (void)engine_->OnJobEvent(lost);
     job.mutable_status().set_state(v1::JOB_STATE_PENDING);
+    ForgetResumeNode(job.mutable_status());
     job.mutable_status().set_message("node " + id + " went down; re-queued from " +
                                      std::to_string(job.status().progress_gpu_hours()) +
                                      " GPU-hours");

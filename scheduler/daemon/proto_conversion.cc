@@ -208,6 +208,11 @@ bool IsTerminal(v1::JobState state) {
          state == v1::JOB_STATE_CANCELLED;
 }
 
+void ForgetResumeNode(v1::JobStatus& status) {
+  status.clear_resume_node_id();
+  status.clear_checkpoint_written_us();
+}
+
 v1::CostBreakdown CostToProto(const core::CostBreakdown& cost) {
   v1::CostBreakdown out;
   out.set_energy_usd(cost.energy_usd);

@@ -32,6 +32,9 @@ std::optional<core::JobEvent> JobEventFromProto(const v1::JobEvent& event);
 v1::NodeState NodeStateToProto(core::NodeState state);
 v1::JobState JobStateToProto(core::JobState state);
 bool IsTerminal(v1::JobState state);
+// The job's input and checkpoint are no longer known to be on a node (it runs, or its node lost
+// them).
+void ForgetResumeNode(v1::JobStatus& status);
 
 v1::CostBreakdown CostToProto(const core::CostBreakdown& cost);
 

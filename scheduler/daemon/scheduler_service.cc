@@ -182,7 +182,14 @@ Status SchedulerService::AddJobToEngine(JobRecord& job) {
         std::max(1e-6, spec.training.gpu_hours - job.status().progress_gpu_hours());
   }
   spec.earliest_start = std::max(spec.earliest_start, deps_.clock.Now());
-  RETURN_IF_ERROR(engine_->Submit(spec));
+  const v1::JobStatus& st = job.status();
+  if (spec.kind == core::JobKind::kTraining && !st.resume_node_id().empty()) {
+    RETURN_IF_ERROR(engine_->Submit(
+        spec, {st.resume_node_id(), TimePoint::FromMicros(st.checkpoint_written_us()),
+               st.progress_gpu_hours()}));
+  } else {
+    RETURN_IF_ERROR(engine_->Submit(spec));
+  }
   job.in_engine = true;
   return Status::Ok();
 }
@@ -302,6 +309,17 @@ void SchedulerService::ApplyAction(const core::Action& action,
     auto job_it = jobs_.find(stop->job_id);
     if (job_it != jobs_.end() && job_it->second.state() == v1::JOB_STATE_RUNNING) {
       metrics_->preemptions.Increment();
+    }
+    // The job may already be placed elsewhere, so the node's STOPPED report will not count:
+    // record now where its checkpoint will be, for a restart before it runs again.
+    if (job_it != jobs_.end() && stop->checkpoint) {
+      if (auto resume = engine_->ResumePointOf(stop->job_id);
+          resume && resume->node_id == stop->node_id) {
+        v1::JobStatus& st = job_it->second.mutable_status();
+        st.set_resume_node_id(resume->node_id);
+        st.set_checkpoint_written_us(resume->checkpoint_written_at.micros());
+        PersistJob(batch, st);
+      }
     }
     AppendEvent(batch, stop->job_id, stop->node_id, "stop", stop->reason);
     if (node_it == nodes_.end()) return;

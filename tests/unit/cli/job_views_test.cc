@@ -113,6 +113,15 @@ TEST(JobViewsTest, JobDetailShowsProgressPlacementAndCost) {
   EXPECT_THAT(out.str(), HasSubstr("checkpoints:  every 30m"));
   EXPECT_THAT(out.str(), HasSubstr("node:         leo-3\n"));
   EXPECT_THAT(out.str(), HasSubstr("cost:         $14.25 (energy $12.50)\n"));
+  EXPECT_THAT(out.str(), Not(HasSubstr("checkpoint:")));
+
+  // Stopped: where its checkpoint waits for it.
+  job.set_resume_node_id("leo-3");
+  job.set_checkpoint_written_us(Micros("2026-12-01T01:00:00Z"));
+  std::ostringstream stopped;
+  PrintJobDetail(stopped, job);
+  EXPECT_THAT(stopped.str(), HasSubstr("checkpoint:   on leo-3, written 2026-12-01T01:00:00Z\n"));
+  EXPECT_EQ(JobStatusJson(job)["checkpoint"]["node"], "leo-3");
 }
 
 TEST(JobViewsTest, ExplanationTableShowsCostsOfFeasibleNodesAndReasonsOfRejectedOnes) {

@@ -268,6 +268,64 @@ TEST(WindowScenarioTest, AdoptedJobStoppedInOrbitResumesOnGroundAfterItsCheckpoi
   ExpectPlanValid(*engine, now);
 }
 
+TEST(WindowScenarioTest, JobResubmittedWithItsCheckpointInOrbitResumesOnGroundAfterThePass) {
+  // After a scheduler restart the job is submitted again with where it stopped: on the
+  // satellite, its checkpoint written at 01:00. The satellite can no longer power it.
+  for (const bool with_resume_point : {true, false}) {
+    SCOPED_TRACE(with_resume_point ? "with its resume point" : "without");
+    auto engine = SatelliteAndGround();
+    ASSERT_TRUE(engine->UpdateForecast("sat-1", PowerDip(0, kSteps)).ok());
+    const JobSpec rest = TrainingJob("big", 8, 16);
+    if (with_resume_point) {
+      ASSERT_TRUE(engine->Submit(rest, {"sat-1", T0() + Minutes(60), 8}).ok());
+    } else {
+      ASSERT_TRUE(engine->Submit(rest).ok());
+    }
+    const TimePoint now = T0() + Minutes(70);
+    PlanResult plan = engine->Plan(now).value();
+    auto starts = ActionsOf<StartJob>(plan);
+    ASSERT_EQ(starts.size(), 1u);
+    EXPECT_EQ(starts[0].node_id, "dc");
+    // The checkpoint comes down in the 03:20–03:28 pass; without the resume point the planner
+    // would not know to wait for it.
+    EXPECT_EQ(starts[0].at, with_resume_point ? T0() + Minutes(208) : now);
+    int downlinks = 0;
+    for (const Reservation& r : engine->Reservations()) downlinks += r.checkpoint_downlink;
+    EXPECT_EQ(downlinks, with_resume_point ? 1 : 0);
+    ExpectPlanValid(*engine, now);
+  }
+}
+
+TEST(WindowScenarioTest, ResumePointOfAStoppedJobNamesWhereAndWhenItsCheckpointWasWritten) {
+  auto engine = SatelliteAndGround();
+  StartBigJobInOrbit(*engine);
+  EXPECT_FALSE(engine->ResumePointOf("big").has_value());  // running
+  ASSERT_TRUE(engine->UpdateForecast("sat-1", PowerDip(60, kSteps)).ok());
+  PlanResult plan = engine->Plan(T0() + Minutes(20)).value();
+  ASSERT_EQ(ActionsOf<StopJob>(plan).size(), 1u);
+  auto resume = engine->ResumePointOf("big");
+  ASSERT_TRUE(resume.has_value());
+  EXPECT_EQ(resume->node_id, "sat-1");
+  EXPECT_EQ(resume->checkpoint_written_at, T0() + Minutes(60));
+  EXPECT_NEAR(resume->checkpointed_gpu_hours, 59.0 / 60 * 8, 1e-9);
+  ASSERT_TRUE(engine->OnJobEvent({"big", JobEventType::kStarted, T0() + Minutes(208), 0}).ok());
+  EXPECT_FALSE(engine->ResumePointOf("big").has_value());
+}
+
+TEST(WindowScenarioTest, ResumePointOnANodeThatIsDownIsNotWaitedFor) {
+  auto engine = SatelliteAndGround();
+  ASSERT_TRUE(engine->SetNodeState("sat-1", NodeState::kDown).ok());
+  ASSERT_TRUE(engine->Submit(TrainingJob("big", 8, 16), {"sat-1", T0() + Minutes(60), 8}).ok());
+  const TimePoint now = T0() + Minutes(70);
+  PlanResult plan = engine->Plan(now).value();
+  auto starts = ActionsOf<StartJob>(plan);
+  ASSERT_EQ(starts.size(), 1u);
+  EXPECT_EQ(starts[0].node_id, "dc");
+  EXPECT_EQ(starts[0].at, now);
+  EXPECT_TRUE(engine->Snapshot(now).checkpoints.empty());
+  ExpectPlanValid(*engine, now);
+}
+
 TEST(WindowScenarioTest, AnotherJobsOutputCannotTakeTheCapacityTheCheckpointHolds) {
   auto engine = SatelliteAndGround();
   StartBigJobInOrbit(*engine);

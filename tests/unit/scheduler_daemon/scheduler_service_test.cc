@@ -383,6 +383,64 @@ TEST_F(SchedulerServiceTest, RestartKeepsAcknowledgedJobsAndReconcilesRunningOne
   EXPECT_NE(lost->client_response().job().state(), v1::JOB_STATE_SUCCEEDED);
 }
 
+TEST_F(SchedulerServiceTest, StoppedJobRemembersWhereItsCheckpointIsUntilItRunsAgain) {
+  AgentHello();
+  AgentForecast();
+  auto submitted = Ask(TrainingSubmit(8));
+  ASSERT_TRUE(submitted.ok());
+  const std::string id = submitted->client_response().submitted().job_ids(0);
+  NextToAgent(v1::Envelope::kStartJob);
+  AgentEvent(1, id, v1::JOB_EVENT_STARTED);
+  NextToAgent(v1::Envelope::kAck);
+  auto stored = [&] {
+    auto bytes = store_->Get(storage::Column::kJobs, id);
+    v1::JobStatus status;
+    if (bytes.ok() && bytes->has_value()) status.ParseFromString(**bytes);
+    return status;
+  };
+  EXPECT_EQ(stored().resume_node_id(), "");
+
+  // The agent stops the job with a checkpoint of 2 GPU-hours (its own shutdown, say).
+  clock_.Advance(Seconds(5));
+  v1::Envelope e;
+  v1::JobEvent* ev = e.mutable_job_event();
+  ev->set_node_id("ground-1");
+  ev->set_sequence(2);
+  ev->set_job_id(id);
+  ev->set_kind(v1::JOB_EVENT_STOPPED);
+  ev->set_at_us(clock_.Now().micros());
+  ev->set_progress_gpu_hours(2);
+  agent_->Send(e);
+  NextToAgent(v1::Envelope::kAck);
+  EXPECT_EQ(stored().resume_node_id(), "ground-1");
+  EXPECT_EQ(stored().checkpoint_written_us(), clock_.Now().micros());
+
+  // Running again, the job's checkpoint is no longer waiting anywhere.
+  AgentEvent(3, id, v1::JOB_EVENT_STARTED);
+  NextToAgent(v1::Envelope::kAck);
+  EXPECT_EQ(stored().resume_node_id(), "");
+  EXPECT_EQ(stored().checkpoint_written_us(), 0);
+
+  // The planner stops it for a power cut an hour ahead: where and when its checkpoint will be
+  // written is stored with the stop, before the node reports anything.
+  v1::Envelope cut;
+  v1::Forecast* f = cut.mutable_forecast();
+  f->set_node_id("ground-1");
+  f->set_start_us(clock_.Now().micros());
+  f->set_step_us(Seconds(60).count());
+  for (int i = 0; i < 48 * 60; ++i) {
+    v1::PowerStep* step = f->add_steps();
+    step->set_available_w(i < 60 ? 100'000 : 0);
+    step->set_price_usd_per_kwh(0.10);
+  }
+  agent_->Send(cut);
+  v1::Envelope stop = NextToAgent(v1::Envelope::kStopJob);
+  EXPECT_EQ(stop.stop_job().job_id(), id);
+  EXPECT_TRUE(stop.stop_job().checkpoint());
+  RunUntil([&] { return stored().resume_node_id() == "ground-1"; });
+  EXPECT_GT(stored().checkpoint_written_us(), clock_.Now().micros());
+}
+
 TEST_F(SchedulerServiceTest, PendingJobThePlannerRefusesIsFailedDurably) {
   // A stored pending job the planner refuses (a record from an older version may hold a spec the
   // planner no longer takes) fails, and the failure is written: a restart does not retry it.
