@@ -131,7 +131,8 @@ class SchedulerServiceTest : public ::testing::Test {
     EXPECT_EQ(welcome.welcome().node_id(), "ground-1");
   }
 
-  void AgentForecast() {
+  // 48 h from now at 60 s steps; 100 kW for the first `powered_steps`, nothing after.
+  void AgentForecast(int powered_steps = 48 * 60) {
     v1::Envelope e;
     v1::Forecast* f = e.mutable_forecast();
     f->set_node_id("ground-1");
@@ -139,7 +140,7 @@ class SchedulerServiceTest : public ::testing::Test {
     f->set_step_us(Seconds(60).count());
     for (int i = 0; i < 48 * 60; ++i) {
       v1::PowerStep* s = f->add_steps();
-      s->set_available_w(100'000);
+      s->set_available_w(i < powered_steps ? 100'000 : 0);
       s->set_price_usd_per_kwh(0.10);
     }
     agent_->Send(e);
@@ -423,17 +424,7 @@ TEST_F(SchedulerServiceTest, StoppedJobRemembersWhereItsCheckpointIsUntilItRunsA
 
   // The planner stops it for a power cut an hour ahead: where and when its checkpoint will be
   // written is stored with the stop, before the node reports anything.
-  v1::Envelope cut;
-  v1::Forecast* f = cut.mutable_forecast();
-  f->set_node_id("ground-1");
-  f->set_start_us(clock_.Now().micros());
-  f->set_step_us(Seconds(60).count());
-  for (int i = 0; i < 48 * 60; ++i) {
-    v1::PowerStep* step = f->add_steps();
-    step->set_available_w(i < 60 ? 100'000 : 0);
-    step->set_price_usd_per_kwh(0.10);
-  }
-  agent_->Send(cut);
+  AgentForecast(/*powered_steps=*/60);
   v1::Envelope stop = NextToAgent(v1::Envelope::kStopJob);
   EXPECT_EQ(stop.stop_job().job_id(), id);
   EXPECT_TRUE(stop.stop_job().checkpoint());
